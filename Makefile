@@ -1,0 +1,31 @@
+# The two commands: `make run` and `make test`. Everything else is a step they use.
+VENV_DIR ?= .venv
+export VENV_DIR
+APP_PY := $(VENV_DIR)/app/bin/python
+
+.PHONY: run test install build eval bench lint clean
+
+install:  ## create or update the two virtual environments (skipped when the lock files are unchanged)
+	@scripts/bootstrap.sh
+
+build: install  ## convert the embedding model, build the FAQ index and train Rasa, each only if needed
+	$(APP_PY) -m bot build
+
+run: install  ## build what changed, start Rasa (5005) and the action server (5055); Ctrl-C stops both
+	$(APP_PY) -m bot run
+
+test: install  ## the whole test suite, integration tests included
+	$(APP_PY) -m bot build
+	$(APP_PY) -m pytest -q
+
+eval: install  ## figures per language on the dev set
+	$(APP_PY) -m bot eval data/eval/dev.tsv
+
+bench: install  ## latency and memory of the running stack
+	$(APP_PY) bench/latency.py
+
+lint: install
+	$(VENV_DIR)/app/bin/ruff check bot actions tests bench
+
+clean:
+	rm -rf models/faq_index models/rasa models/build logs

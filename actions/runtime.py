@@ -1,0 +1,73 @@
+"""What the actions share in one action-server process: settings, knowledge base, texts, index.
+
+Loaded once, at import (the action server imports every module of ``actions`` when it starts), so
+the first player does not wait for the model.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from bot.decision import Thresholds
+from bot.embedding.model import load_embedder
+from bot.index.faq_index import FaqIndex
+from bot.kb.model import KnowledgeBase, load_knowledge_base
+from bot.kb.texts import BotTexts, load_texts
+from bot.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    kb: KnowledgeBase
+    texts: BotTexts
+    index: FaqIndex
+    thresholds: Thresholds
+
+    def text(self, key: str, language: str) -> str:
+        """A fixed bot text in ``language`` with the house rules filled in."""
+        return self.kb.render(self.texts.text(key, language), language)
+
+    def button(self, key: str, language: str, payload: str) -> dict[str, str]:
+        return {"title": self.texts.button(key, language), "payload": payload}
+
+
+_lock = threading.Lock()
+_runtime: Runtime | None = None
+
+
+def load_runtime(settings: Settings | None = None) -> Runtime:
+    settings = settings or get_settings()
+    embedder = load_embedder(settings.embedding_model, settings.embedding_prefix)
+    index = FaqIndex.load_current(settings.index_dir, embedder, settings.lexical_weight, settings.faq_topic_pool)
+    kb = load_knowledge_base(settings.faq_dir)
+    if index.manifest.kb_fingerprint != kb.fingerprint:
+        logger.warning("FAQ index %s is older than data/faq: run `python -m bot build`", index.manifest.version)
+    thresholds = Thresholds(
+        answer_score=settings.faq_answer_score,
+        answer_margin=settings.faq_answer_margin,
+        clarify_score=settings.faq_clarify_score,
+        priority_score=settings.faq_priority_score,
+        max_suggestions=settings.faq_max_suggestions,
+    )
+    logger.info("FAQ index %s loaded (%d vectors)", index.manifest.version, index.manifest.vectors)
+    return Runtime(settings, kb, load_texts(settings.data_dir / "texts"), index, thresholds)
+
+
+def runtime() -> Runtime:
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = load_runtime()
+        return _runtime
+
+
+def swap_runtime(new: Runtime) -> None:
+    """Replace the loaded knowledge base and index in place (used by publishing)."""
+    global _runtime
+    with _lock:
+        _runtime = new

@@ -1,0 +1,33 @@
+"""The action server: rasa-sdk's Sanic app, run in ONE process.
+
+``python -m rasa_sdk`` starts Sanic's worker manager, which re-imports the actions (and so loads
+the embedding model a second time) in a spawned worker, and refuses to start once torch has
+fixed the multiprocessing start method. One process, one model in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from rasa_sdk.endpoint import create_app_for_serve
+from rasa_sdk.executor import ActionExecutor
+
+from bot.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default=settings.host)
+    parser.add_argument("--port", type=int, default=settings.action_port)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    app = create_app_for_serve(executor, cors_origins=[])
+    app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Embedding model: conversion of the packaged e5 model and loading of sentence-transformers folders."""

@@ -1,0 +1,56 @@
+"""Sending each case as a fresh conversation to the running Rasa server and reading the outcome."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import requests
+
+from bot.evaluation.dataset import Case
+
+
+@dataclass
+class Outcome:
+    case: Case
+    detected_language: str | None  # what the detector said about this message
+    reply_language: str | None  # the conversation's language after the turn (slot)
+    intent: str | None
+    faq_id: str | None  # answered topic (slot), None if no answer
+    handoff_reason: str | None
+    faq_outcome: str | None  # answer | clarify | fallback | None (no FAQ lookup)
+    suggestions: list[str]
+    bot_texts: list[str]
+    error: str | None = None
+
+
+def run_case(rasa_url: str, case: Case, timeout: float = 30.0) -> Outcome:
+    sender = f"eval-{uuid.uuid4().hex}"
+    try:
+        replies = requests.post(
+            f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": case.text}, timeout=timeout
+        ).json()
+        tracker = requests.get(f"{rasa_url}/conversations/{sender}/tracker", timeout=timeout).json()
+    except (requests.RequestException, ValueError) as exc:
+        return Outcome(case, None, None, None, None, None, None, [], [], error=str(exc))
+    latest = tracker.get("latest_message") or {}
+    slots = tracker.get("slots") or {}
+    customs = [r["custom"] for r in replies if isinstance(r.get("custom"), dict)]
+    faq_meta = next((c for c in customs if "outcome" in c), {})
+    return Outcome(
+        case=case,
+        detected_language=latest.get("language"),
+        reply_language=slots.get("language"),
+        intent=(latest.get("intent") or {}).get("name"),
+        faq_id=slots.get("faq_id") if faq_meta.get("outcome") == "answer" else None,
+        handoff_reason=slots.get("handoff_reason"),
+        faq_outcome=faq_meta.get("outcome"),
+        suggestions=[s["faq_id"] for s in faq_meta.get("suggestions") or []],
+        bot_texts=[r["text"] for r in replies if r.get("text")],
+    )
+
+
+def run_cases(rasa_url: str, cases: list[Case], workers: int = 4) -> list[Outcome]:
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda c: run_case(rasa_url, c), cases))

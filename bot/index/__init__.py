@@ -1,0 +1,1 @@
+"""The cross-lingual FAQ index: dense (FAISS) plus lexical scores, fused per topic."""

@@ -1,0 +1,169 @@
+"""Build, persist, load and query the FAQ index.
+
+One index holds every question variant of every language (e5 is cross-lingual), so a Swedish
+question can find a topic even where the Swedish variants are thin. A query is ranked per topic by
+the mean cosine of its best few variants (``pool``), fused with the lexical score of ``bot.index.lexical``.
+
+On disk (``models/faq_index/<version>/``): ``vectors.faiss``, ``entries.json`` (topic, language,
+text per vector), ``lexical.json`` and ``manifest.json``. ``models/faq_index/CURRENT`` names the
+version in use; a new build is written beside it and the pointer is swapped atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.embedding.model import Embedder
+from bot.index.lexical import LexicalScorer, terms
+from bot.kb.model import LANGUAGES, KnowledgeBase
+
+INDEX_FORMAT = 1
+
+
+@dataclass
+class TopicMatch:
+    topic_id: str
+    score: float  # fused: (dense + w * lexical) / (1 + w), in [0, 1]
+    dense: float
+    lexical: float
+    variant: str
+    variant_language: str
+
+
+@dataclass
+class Manifest:
+    version: str
+    model: str
+    kb_fingerprint: str
+    dimensions: int
+    vectors: int
+    topics: int
+    built_at: str
+    build_seconds: float
+    format: int = INDEX_FORMAT
+
+
+def index_version(kb_fingerprint: str, model: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{INDEX_FORMAT}|{model}|{kb_fingerprint}".encode()).hexdigest()[:12]
+
+
+def current_version(index_root: Path) -> str | None:
+    pointer = index_root / "CURRENT"
+    return pointer.read_text().strip() if pointer.exists() else None
+
+
+def _topic_terms(kb: KnowledgeBase) -> dict[str, set[str]]:
+    bags: dict[str, set[str]] = {}
+    for topic in kb.topics.values():
+        bag: set[str] = set()
+        for lang in LANGUAGES:
+            if lang not in topic.texts:
+                continue
+            text = topic.texts[lang]
+            for piece in [text.title, kb.render(text.answer, lang), *text.questions]:
+                bag.update(terms(piece, lang))
+        bags[topic.id] = bag
+    return bags
+
+
+def build_index(kb: KnowledgeBase, embedder: Embedder, index_root: Path, progress: bool = True) -> Manifest:
+    """Embed every variant and write a new index version; point CURRENT at it."""
+    import faiss
+
+    started = time.perf_counter()
+    entries = kb.variants()
+    vectors = embedder.encode([text for _, _, text in entries], progress=progress)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    version = index_version(kb.fingerprint, embedder.name)
+    target = index_root / version
+    tmp = index_root / f".{version}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    faiss.write_index(index, str(tmp / "vectors.faiss"))
+    (tmp / "entries.json").write_text(
+        json.dumps([{"topic": t, "language": lang, "text": q} for t, lang, q in entries], ensure_ascii=False),
+        encoding="utf-8",
+    )
+    (tmp / "lexical.json").write_text(
+        json.dumps(LexicalScorer(_topic_terms(kb)).to_json(), ensure_ascii=False), encoding="utf-8"
+    )
+    manifest = Manifest(
+        version=version,
+        model=embedder.name,
+        kb_fingerprint=kb.fingerprint,
+        dimensions=int(vectors.shape[1]),
+        vectors=len(entries),
+        topics=len(kb.topics),
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - started, 2),
+    )
+    (tmp / "manifest.json").write_text(json.dumps(manifest.__dict__, indent=2), encoding="utf-8")
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    pointer_tmp = index_root / "CURRENT.tmp"
+    pointer_tmp.write_text(version)
+    os.replace(pointer_tmp, index_root / "CURRENT")
+    return manifest
+
+
+class FaqIndex:
+    """A loaded index version, queried with already-embedded or raw texts."""
+
+    def __init__(self, directory: Path, embedder: Embedder, lexical_weight: float, pool: int = 3) -> None:
+        import faiss
+
+        self.directory = directory
+        self.manifest = Manifest(**json.loads((directory / "manifest.json").read_text(encoding="utf-8")))
+        if self.manifest.model != embedder.name:
+            raise ValueError(f"index {directory} was built with {self.manifest.model}, not {embedder.name}: rebuild it")
+        self._index = faiss.read_index(str(directory / "vectors.faiss"))
+        self._entries = json.loads((directory / "entries.json").read_text(encoding="utf-8"))
+        self._lexical = LexicalScorer.from_json(json.loads((directory / "lexical.json").read_text(encoding="utf-8")))
+        self._embedder = embedder
+        self.lexical_weight = lexical_weight
+        self.pool = max(1, pool)
+
+    @classmethod
+    def load_current(cls, index_root: Path, embedder: Embedder, lexical_weight: float, pool: int = 3) -> FaqIndex:
+        version = current_version(index_root)
+        if version is None:
+            raise FileNotFoundError(f"no FAQ index under {index_root}: run `python -m bot build`")
+        return cls(index_root / version, embedder, lexical_weight, pool)
+
+    def query(self, text: str, language: str, top_k: int = 5) -> list[TopicMatch]:
+        vector = self._embedder.encode([text])
+        k = min(len(self._entries), 200)
+        scores, ids = self._index.search(vector, k)
+        hits: dict[str, list[tuple[float, int]]] = {}
+        for score, idx in zip(scores[0], ids[0], strict=True):  # sorted best first
+            hits.setdefault(self._entries[idx]["topic"], []).append((float(score), int(idx)))
+        lexical = self._lexical.scores(terms(text, language))
+        w = self.lexical_weight
+        matches = []
+        for topic, topic_hits in hits.items():
+            # The mean of the topic's best few variants: steadier than the single best one, which
+            # one odd variant can win for a neighbouring topic.
+            dense = sum(score for score, _ in topic_hits[: self.pool]) / len(topic_hits[: self.pool])
+            lex = lexical.get(topic, 0.0)
+            entry = self._entries[topic_hits[0][1]]
+            matches.append(
+                TopicMatch(
+                    topic_id=topic,
+                    score=round((dense + w * lex) / (1 + w), 4),
+                    dense=round(dense, 4),
+                    lexical=round(lex, 4),
+                    variant=entry["text"],
+                    variant_language=entry["language"],
+                )
+            )
+        matches.sort(key=lambda m: m.score, reverse=True)
+        return matches[:top_k]

@@ -1,0 +1,74 @@
+"""Which of our five languages a player message is in, and whether we are sure enough to switch.
+
+Order of evidence, strongest first:
+1. an explicit choice in the message metadata (``{"locale": "fi"}`` from the chat widget);
+2. Cyrillic script: Russian is the only Cyrillic language we serve, no statistics needed;
+3. langdetect restricted to our five profiles and seeded (same text, same answer), trusted only
+   when the message has enough letters and langdetect is sure enough.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.language.names import DEFAULT_LANGUAGE, SUPPORTED, is_cyrillic
+
+METADATA_LOCALE_KEY = "locale"
+
+
+class RestrictedLangDetector:
+    """langdetect limited to a few language profiles, seeded for deterministic output."""
+
+    def __init__(self, languages: tuple[str, ...] = SUPPORTED, seed: int = 0) -> None:
+        import langdetect
+        from langdetect.detector_factory import DetectorFactory
+        from langdetect.utils.lang_profile import LangProfile
+
+        profile_dir = Path(langdetect.__file__).parent / "profiles"
+        self._factory = DetectorFactory()
+        for index, lang in enumerate(languages):
+            data = json.loads((profile_dir / lang).read_text(encoding="utf-8"))
+            self._factory.add_profile(LangProfile(**data), index, len(languages))
+        self._factory.set_seed(seed)
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        from langdetect.lang_detect_exception import LangDetectException
+
+        detector = self._factory.create()
+        detector.append(text)
+        try:
+            return {p.lang: p.prob for p in detector.get_probabilities()}
+        except LangDetectException:  # no letters at all
+            return {}
+
+
+@dataclass(frozen=True)
+class Detection:
+    language: str
+    confident: bool  # strong enough to change the conversation's language
+    source: str  # metadata | script | langdetect | none
+
+
+class LanguageDetection:
+    def __init__(self, min_letters: int = 8, min_probability: float = 0.85, seed: int = 0) -> None:
+        self.min_letters = min_letters
+        self.min_probability = min_probability
+        self._detector = RestrictedLangDetector(seed=seed)
+
+    def detect(self, text: str, metadata: dict | None = None) -> Detection:
+        locale = (metadata or {}).get(METADATA_LOCALE_KEY)
+        if isinstance(locale, str) and locale[:2].lower() in SUPPORTED:
+            return Detection(locale[:2].lower(), True, "metadata")
+        letters = [ch for ch in text if ch.isalpha()]
+        if not letters:
+            return Detection(DEFAULT_LANGUAGE, False, "none")
+        if sum(is_cyrillic(ch) for ch in letters) / len(letters) >= 0.5:
+            return Detection("ru", len(letters) >= 3, "script")
+        probabilities = self._detector.probabilities(text)
+        if not probabilities:
+            return Detection(DEFAULT_LANGUAGE, False, "none")
+        best = max(probabilities, key=probabilities.get)
+        confident = len(letters) >= self.min_letters and probabilities[best] >= self.min_probability
+        return Detection(best, confident, "langdetect")

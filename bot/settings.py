@@ -1,0 +1,77 @@
+"""All settings of the app side in one place: environment variables with defaults.
+
+Every field can be set as an environment variable of the same name in upper case (e.g.
+``RASA_PORT=5006``). The README lists them. The Rasa process itself gets its part through
+``endpoints.yml`` and command-line flags built from these values.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    # --- paths ---
+    data_dir: Path = PROJECT_ROOT / "data"
+    models_dir: Path = PROJECT_ROOT / "models"
+    log_dir: Path = PROJECT_ROOT / "logs"
+    venv_dir: Path = PROJECT_ROOT / ".venv"
+
+    # --- processes ---
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    hub_port: int = 8000
+    startup_timeout_s: float = 240.0
+
+    # --- embedding model and FAQ index ---
+    # Any sentence-transformers name or folder. The default is built offline by `bot model`.
+    embedding_model: str = str(PROJECT_ROOT / "models" / "embedding" / "multilingual-e5-small")
+    embedding_prefix: str = "query: "  # e5 wants this prefix on both stored and asked questions
+    lexical_weight: float = 0.10  # share of the lexical (exact term) score in the fused score
+    faq_topic_pool: int = 3  # a topic's dense score is the mean of its best N variants
+
+    # --- FAQ decision thresholds (on the fused score; see README "Quality" for how they were set) ---
+    faq_answer_score: float = 0.86
+    faq_answer_margin: float = 0.015
+    faq_clarify_score: float = 0.82
+    faq_max_suggestions: int = 3
+    # A safer-gambling topic in the suggestions above this score is treated as the answer.
+    faq_priority_score: float = 0.84
+
+    # --- handoff hub ---
+    handoff_url: str = ""  # e.g. http://127.0.0.1:8000/api/handoffs; empty: log only
+    handoff_service_token: str = "dev-service-token"
+    handoff_timeout_s: float = 3.0
+
+    @property
+    def faq_dir(self) -> Path:
+        return self.data_dir / "faq"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.models_dir / "faq_index"
+
+    @property
+    def rasa_models_dir(self) -> Path:
+        return self.models_dir / "rasa"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.host}:{self.action_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
