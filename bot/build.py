@@ -87,8 +87,15 @@ def responses(texts: BotTexts, kb: KnowledgeBase) -> dict:
     return {"version": "3.1", "responses": out}
 
 
-def faq_nlu(kb: KnowledgeBase) -> dict:
-    examples = sorted({question for _, _, question in kb.variants()})
+def faq_nlu(kb: KnowledgeBase, per_topic: int) -> dict:
+    """The ``faq`` intent's examples: the first few variants of each topic in each language.
+
+    DIET only has to tell "a knowledge question" from small talk and requests for a person; all
+    variants would bury those small intents (and slow training) without helping that decision.
+    """
+    examples = sorted(
+        {q for topic in kb.topics.values() for text in topic.texts.values() for q in text.questions[:per_topic]}
+    )
     return {"version": "3.1", "nlu": [{"intent": "faq", "examples": "".join(f"- {q}\n" for q in examples)}]}
 
 
@@ -103,7 +110,9 @@ def write_training_inputs(settings: Settings, build_dir: Path) -> tuple[Path, Pa
     shutil.copyfile(PROJECT_ROOT / "domain.yml", domain_dir / "domain.yml")
     dump = {"allow_unicode": True, "sort_keys": False, "width": 1000}
     (domain_dir / "responses.yml").write_text(yaml.safe_dump(responses(texts, kb), **dump), encoding="utf-8")
-    (nlu_dir / "faq.yml").write_text(yaml.safe_dump(faq_nlu(kb), **dump), encoding="utf-8")
+    (nlu_dir / "faq.yml").write_text(
+        yaml.safe_dump(faq_nlu(kb, settings.rasa_faq_examples_per_topic), **dump), encoding="utf-8"
+    )
     return domain_dir, nlu_dir
 
 

@@ -63,6 +63,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(args)
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from bot.evaluation.calibrate import main as calibrate_main
+
+    return calibrate_main([args.file])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -80,8 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help="evaluate all lines, or only the tuning or held-out half (stable hash split)",
     )
+    ev.add_argument("--failures", action="store_true", help="list every line that did not get what it expects")
     ev.add_argument("--rasa-url", help="use an already running Rasa instead of starting one")
     ev.set_defaults(func=cmd_eval)
+    cal = sub.add_parser("calibrate", help="choose FAQ thresholds on half the dev set, report the other half")
+    cal.add_argument("file", nargs="?", default="data/eval/dev.tsv")
+    cal.set_defaults(func=cmd_calibrate)
     return parser
 
 

@@ -63,5 +63,5 @@ def run_eval(args: argparse.Namespace) -> int:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         print(f"{args.file} ({args.split}, {len(cases)} lines, {elapsed:.1f} s)")
-        print(format_table(summary))
+        print(format_table(summary, show_failures=args.failures))
     return 0

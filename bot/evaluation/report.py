@@ -43,10 +43,23 @@ def first_topic(outcome: Outcome) -> str | None:
     return outcome.faq_id or (outcome.suggestions[0] if outcome.suggestions else None)
 
 
+def passed(o: Outcome) -> bool:
+    """Whether a line got what it expects (for listing failures)."""
+    expect = o.case.expect
+    if o.case.is_topic:
+        return o.faq_id == expect and (expect != PRIORITY_TOPIC or o.handoff_reason == "safer_gambling")
+    if expect == "@human":
+        return o.handoff_reason is not None
+    if expect == "@oos":
+        return o.faq_outcome != "answer"
+    return o.intent == SMALL_TALK_INTENT[expect]
+
+
 def summarize(outcomes: list[Outcome]) -> dict:
     per_language: dict[str, LanguageFigures] = defaultdict(LanguageFigures)
     confusions: Counter = Counter()
     errors = []
+    failures = []
     for o in outcomes:
         case = o.case
         figures = per_language[case.language]
@@ -55,6 +68,19 @@ def summarize(outcomes: list[Outcome]) -> dict:
             errors.append({"line": case.line, "error": o.error})
         figures.language_id.add(o.detected_language == case.language)
         figures.outcomes[o.faq_outcome or o.intent or "none"] += 1
+        if not passed(o):
+            failures.append(
+                {
+                    "line": case.line,
+                    "language": case.language,
+                    "expect": case.expect,
+                    "text": case.text,
+                    "intent": o.intent,
+                    "outcome": o.faq_outcome,
+                    "got": first_topic(o),
+                    "handoff": o.handoff_reason,
+                }
+            )
         if case.is_topic:
             top = first_topic(o)
             figures.faq_top1.add(top == case.expect)
@@ -96,10 +122,11 @@ def summarize(outcomes: list[Outcome]) -> dict:
         "overall": overall,
         "confusions": [{"expected": e, "got": g, "count": n} for (e, g), n in confusions.most_common(15)],
         "errors": errors,
+        "failures": failures,
     }
 
 
-def format_table(summary: dict) -> str:
+def format_table(summary: dict, show_failures: bool = False) -> str:
     columns = [
         ("cases", "cases"),
         ("language_id", "lang-ID"),
@@ -123,6 +150,14 @@ def format_table(summary: dict) -> str:
         lines.append("")
         lines.append("worst confusions (expected -> got):")
         lines += [f"  {c['count']:3d}  {c['expected']} -> {c['got']}" for c in summary["confusions"]]
+    if show_failures and summary["failures"]:
+        lines.append("")
+        lines.append("failed lines (line, language, expected, intent/outcome -> got):")
+        lines += [
+            f"  {f['line']:4d} {f['language']} {f['expect']:<24} {f['intent']}/{f['outcome']} -> {f['got']}"
+            f"  | {f['text']}"
+            for f in summary["failures"]
+        ]
     if summary["errors"]:
         lines.append(
             f"\n{len(summary['errors'])} lines failed to run, e.g. line {summary['errors'][0]['line']}: "
