@@ -97,9 +97,8 @@ def main() -> int:
         f"REST webhook, FAQ question: p50 {percentile(latencies, 50):.1f} ms  p95 {percentile(latencies, 95):.1f} ms"
         f"  mean {statistics.mean(latencies):.1f} ms"
     )
-    print(
-        f"FAQ index query alone:      p50 {percentile(query_times, 50):.1f} ms  p95 {percentile(query_times, 95):.1f} ms"
-    )
+    p50, p95 = percentile(query_times, 50), percentile(query_times, 95)
+    print(f"FAQ index query alone:      p50 {p50:.1f} ms  p95 {p95:.1f} ms")
     total = sum(memory.values())
     print("RSS: " + "  ".join(f"{name} {mb:.0f} MB" for name, mb in memory.items()) + f"  together {total:.0f} MB")
     return 0

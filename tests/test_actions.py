@@ -1,0 +1,98 @@
+"""The custom actions, run in-process with the real knowledge base and index."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.faq import ActionAnswerFaq
+from actions.handoff import ActionHandoff
+
+
+def tracker(text: str, language: str = "en", entities=None, intent="faq", **slots) -> Tracker:
+    return Tracker(
+        sender_id="unit-test",
+        slots={"language": language, **slots},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.97},
+            "entities": entities or [],
+        },
+        events=[{"event": "user", "text": text}],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.fixture(scope="module")
+def run_action(faq_index):  # faq_index makes sure the index is built
+    def run(action, t: Tracker):
+        dispatcher = CollectingDispatcher()
+        events = action.run(dispatcher, t, {})
+        return dispatcher.messages, {e["name"]: e.get("value") for e in events if e["event"] == "slot"}, events
+
+    return run
+
+
+def test_answers_in_the_players_language(run_action, kb):
+    messages, slots, _ = run_action(ActionAnswerFaq(), tracker("hur lång tid tar ett uttag till Trustly", "sv"))
+    assert slots["faq_id"] == "withdrawal_time"
+    assert messages[0]["text"] == kb.answer("withdrawal_time", "sv")[0]
+    meta = messages[0]["custom"]
+    assert meta["language"] == "sv" and meta["faq_id"] == "withdrawal_time" and meta["outcome"] == "answer"
+    assert 0 < meta["faq_score"] <= 1
+
+
+def test_answer_plus_offer_adds_a_talk_to_a_person_button(run_action):
+    messages, slots, _ = run_action(ActionAnswerFaq(), tracker("talletukseni ei näy saldossa", "fi"))
+    assert slots["faq_id"] == "deposit_not_credited"
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ['/request_human{"reason": "topic_requires_human"}']
+
+
+def test_gambling_problem_hands_off_with_priority(run_action, kb):
+    messages, slots, events = run_action(
+        ActionAnswerFaq(), tracker("I can't stop gambling, I've lost all my savings", "en")
+    )
+    assert slots["faq_id"] == "gambling_problem_help"
+    assert slots["handoff_reason"] == "safer_gambling"
+    assert kb.rules_for("en")["helpline_phone"] in messages[0]["text"]
+    assert messages[-1]["custom"]["handoff"]["priority"] == "high"
+    assert any(e["event"] == "pause" for e in events)
+
+
+def test_did_you_mean_button_answers_that_topic(run_action):
+    chosen = [{"entity": "faq_id", "value": "currencies"}]
+    messages, slots, _ = run_action(ActionAnswerFaq(), tracker('/faq{"faq_id": "currencies"}', "tr", chosen))
+    assert slots["faq_id"] == "currencies" and slots["faq_score"] == 1.0
+
+
+def test_nonsense_falls_back_then_hands_off_on_the_second_time(run_action):
+    messages, slots, _ = run_action(ActionAnswerFaq(), tracker("qwpoeiru zxmcnv", "en"))
+    assert slots["faq_id"] is None and slots["fallback_streak"] == 1.0
+    assert messages[0]["custom"]["outcome"] == "fallback"
+    assert messages[0]["buttons"][0]["payload"] == '/request_human{"reason": "low_confidence"}'
+    messages, slots, events = run_action(ActionAnswerFaq(), tracker("qwpoeiru zxmcnv", "en", fallback_streak=1.0))
+    assert slots["handoff_reason"] == "repeated_fallback"
+    assert any(e["event"] == "pause" for e in events)
+
+
+def test_handoff_reason_comes_from_the_button_payload(run_action):
+    reason = [{"entity": "reason", "value": "low_confidence"}]
+    _, slots, _ = run_action(ActionHandoff(), tracker("/request_human", "ru", reason, intent="request_human"))
+    assert slots["handoff_reason"] == "low_confidence"
+
+
+def test_unknown_reason_is_a_player_request(run_action):
+    forged = [{"entity": "reason", "value": "<script>"}]
+    messages, slots, _ = run_action(ActionHandoff(), tracker("human", "en", forged, intent="request_human"))
+    assert slots["handoff_reason"] == "player_request"
+    assert messages[0]["custom"]["handoff"]["reason"] == "player_request"
+
+
+def test_huge_message_is_answered_without_error(run_action):
+    messages, _, _ = run_action(ActionAnswerFaq(), tracker("withdrawal " * 2000, "en"))
+    assert messages and messages[0]["text"]
