@@ -3,6 +3,8 @@
 Honours each topic's ``handling``: ``answer+offer`` adds a "talk to a person" button,
 ``human-priority`` answers with care and the help line, then hands off at once.
 Two fallbacks in a row hand the conversation to a person (reason ``repeated_fallback``).
+Messages the classifier calls out of scope are still looked up, and answered only when the index
+is sure (a safety net for real questions, above all a player in trouble, worded unusually).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.decision import ANSWER, CLARIFY, Decision, decide
 
 logger = logging.getLogger(__name__)
 
+OUT_OF_SCOPE = "out_of_scope"
 MAX_QUERY_CHARS = 1000  # e5 reads 512 tokens at most; longer text only costs time
 
 
@@ -54,6 +57,16 @@ class ActionAnswerFaq(Action):
             text = (tracker.latest_message.get("text") or "")[:MAX_QUERY_CHARS]
             matches = rt.index.query(text, language, top_k=max(5, rt.thresholds.max_suggestions))
             decision = decide(matches, rt.thresholds)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == OUT_OF_SCOPE and decision.outcome != ANSWER:
+            # The classifier and the index agree this is not a question we know: say what we do.
+            dispatcher.utter_message(
+                text=rt.text("utter_out_of_scope", language),
+                json_message=message_meta(
+                    tracker, language, faq_score=round(decision.score, 4), outcome="out_of_scope"
+                ),
+            )
+            return [SlotSet("faq_id", None), SlotSet("faq_score", round(decision.score, 4))]
         if decision.outcome == ANSWER:
             return self._answer(dispatcher, tracker, rt, decision, language)
         if decision.outcome == CLARIFY:

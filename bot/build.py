@@ -43,8 +43,8 @@ def rasa_inputs(settings: Settings) -> list[Path]:
     return files
 
 
-def fingerprint(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
+def fingerprint(paths: list[Path], extra: str = "") -> str:
+    digest = hashlib.sha256(extra.encode())
     for path in paths:
         name = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path.name
         digest.update(str(name).encode())
@@ -53,7 +53,8 @@ def fingerprint(paths: list[Path]) -> str:
 
 
 def rasa_model_path(settings: Settings) -> Path:
-    return settings.rasa_models_dir / f"{fingerprint(rasa_inputs(settings))}.tar.gz"
+    digest = fingerprint(rasa_inputs(settings), extra=f"faq_examples={settings.rasa_faq_examples_per_topic}")
+    return settings.rasa_models_dir / f"{digest}.tar.gz"
 
 
 def ensure_embedding_model(settings: Settings) -> None:

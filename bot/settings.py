@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     hub_port: int = 8000
     startup_timeout_s: float = 240.0
     # Rasa training: how many variants per topic and language become examples of the `faq` intent.
-    rasa_faq_examples_per_topic: int = 8
+    rasa_faq_examples_per_topic: int = 12
 
     # --- embedding model and FAQ index ---
     # Any sentence-transformers name or folder. The default is built offline by `bot model`.
@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     # costs twice a right one) and checked on the held-out half: see README "Quality".
     faq_answer_score: float = 0.875
     faq_answer_margin: float = 0.01
-    faq_clarify_score: float = 0.815
+    faq_clarify_score: float = 0.855
     faq_max_suggestions: int = 3
     # A safer-gambling topic in the suggestions above this score is treated as the answer.
     faq_priority_score: float = 0.84

@@ -96,3 +96,24 @@ def test_unknown_reason_is_a_player_request(run_action):
 def test_huge_message_is_answered_without_error(run_action):
     messages, _, _ = run_action(ActionAnswerFaq(), tracker("withdrawal " * 2000, "en"))
     assert messages and messages[0]["text"]
+
+
+def test_out_of_scope_is_refused_without_counting_as_a_fallback(run_action, settings):
+    from bot.kb.texts import load_texts
+
+    messages, slots, _ = run_action(
+        ActionAnswerFaq(), tracker("who won the football match yesterday", "en", intent="out_of_scope")
+    )
+    assert messages[0]["text"] == load_texts(settings.data_dir / "texts").text("utter_out_of_scope", "en").replace(
+        "{casino_name}", "Northlight Casino"
+    )
+    assert messages[0]["custom"]["outcome"] == "out_of_scope"
+    assert "fallback_streak" not in slots and slots["faq_id"] is None
+
+
+def test_out_of_scope_label_does_not_hide_a_player_in_trouble(run_action):
+    _, slots, _ = run_action(
+        ActionAnswerFaq(),
+        tracker("jag är beroende av spel och kan inte sluta, jag har förlorat allt", "sv", intent="out_of_scope"),
+    )
+    assert slots.get("handoff_reason") == "safer_gambling"

@@ -2,7 +2,7 @@
 
 The index is queried directly (no Rasa), once per line; then a grid of thresholds is scored:
 a right answer +1, a "did you mean" that contains the right topic +0.5, a wrong answer -2 (worse than
-admitting doubt), an answer to an out-of-scope question -2 and a refusal of one +1. The best
+admitting doubt), an answer to an out-of-scope question -2, a "did you mean" to one 0 and a refusal of one +1. The best
 thresholds on the ``tune`` half are reported with their figures on the ``holdout`` half, which took
 no part in choosing them.
 """
@@ -42,7 +42,7 @@ def score(cases: list[Case], matches: list[list[TopicMatch]], thresholds: Thresh
             oos_total += 1
             if decision.outcome == ANSWER:
                 oos_answered, points = oos_answered + 1, points - 2
-            else:
+            elif decision.outcome != CLARIFY:  # a "did you mean" to an unrelated question is no win
                 points += 1
     return {
         "points": points,
