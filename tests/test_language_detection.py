@@ -33,6 +33,14 @@ def test_short_or_letterless_messages_do_not_switch(detection, text):
     assert not detection.detect(text).confident
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("vilka valutor stöds", "sv"), ("har ni free spins just nu", "sv"), ("slots won't load on chrome", "en")],
+)
+def test_function_words_settle_short_messages(detection, text, language):
+    assert detection.detect(text).language == language
+
+
 def test_cyrillic_is_russian_without_statistics(detection):
     result = detection.detect("где мои деньги")
     assert (result.language, result.source) == ("ru", "script")

@@ -4,18 +4,41 @@ Order of evidence, strongest first:
 1. an explicit choice in the message metadata (``{"locale": "fi"}`` from the chat widget);
 2. Cyrillic script: Russian is the only Cyrillic language we serve, no statistics needed;
 3. langdetect restricted to our five profiles and seeded (same text, same answer), trusted only
-   when the message has enough letters and langdetect is sure enough.
+   when the message has enough letters and langdetect is sure enough;
+4. where langdetect's pick has none of its language's function words and exactly one other
+   language has some ("vilka valutor stöds"), that language.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.language.names import DEFAULT_LANGUAGE, SUPPORTED, is_cyrillic
+from bot.language.names import DEFAULT_LANGUAGE, SUPPORTED, fold, is_cyrillic
 
 METADATA_LOCALE_KEY = "locale"
+
+# Short, frequent words that belong to one of our Latin-script languages only. langdetect's
+# character statistics are weak on a few words ("vilka valutor stöds" looks Finnish to it); these
+# settle such cases. Folded forms (no diacritics), as players often type.
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "sv": frozenset(
+        "och jag inte har hur vad vilka vilken varfor nar kan mitt mina ar pa med till for ett nu tack hej"
+        " tja nej finns ska vill mig dig".split()
+    ),
+    "fi": frozenset(
+        "ja ei mita miten kuinka miksi milloin voi voiko onko minun mun mulla sinun tama etta kiitos moi kylla".split()
+    ),
+    "en": frozenset(
+        "the is are my how what why when could you your and to of it this that do does not with please"
+        " thanks hello".split()
+    ),
+    "tr": frozenset(
+        "ve bir nasil neden icin yok ben benim bu ile ama cok tesekkurler merhaba evet hayir nerede kac".split()
+    ),
+}
 
 
 class RestrictedLangDetector:
@@ -71,4 +94,15 @@ class LanguageDetection:
             return Detection(DEFAULT_LANGUAGE, False, "none")
         best = max(probabilities, key=probabilities.get)
         confident = len(letters) >= self.min_letters and probabilities[best] >= self.min_probability
+        votes = function_word_votes(text)
+        if votes and votes.get(best, 0) == 0:
+            voted = max(votes, key=votes.get)
+            if list(votes.values()).count(votes[voted]) == 1:  # one clear winner
+                return Detection(voted, len(letters) >= self.min_letters and votes[voted] >= 2, "words")
         return Detection(best, confident, "langdetect")
+
+
+def function_word_votes(text: str) -> dict[str, int]:
+    words = re.findall(r"\w+", fold(text))
+    votes = {lang: sum(w in vocabulary for w in words) for lang, vocabulary in FUNCTION_WORDS.items()}
+    return {lang: n for lang, n in votes.items() if n}
