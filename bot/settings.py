@@ -55,6 +55,21 @@ class Settings(BaseSettings):
     handoff_service_token: str = "dev-service-token"
     handoff_timeout_s: float = 3.0
 
+    # --- handoff hub (handoff/) ---
+    database_url: str = ""  # empty: SQLite file hub.db under HUB_DATA_DIR; or postgresql+psycopg://...
+    hub_data_dir: Path = PROJECT_ROOT / "var"
+    player_text_max_chars: int = 2000
+    player_rate_limit_per_minute: int = 30  # messages per conversation
+    agent_token_hours: float = 12.0
+    default_wait_s: int = 120  # estimated wait when a language queue has no claim history yet
+    rasa_timeout_s: float = 15.0
+    demo_agent_user: str = "demo"
+    demo_agent_password: str = ""  # empty: a random one, printed once by `make run`
+
+    @property
+    def hub_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.hub_data_dir / 'hub.db'}"
+
     @property
     def faq_dir(self) -> Path:
         return self.data_dir / "faq"

@@ -1,0 +1,43 @@
+"""The FastAPI application: ``create_app(settings)``; run with ``python -m handoff serve``."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from bot.kb.model import load_knowledge_base
+from bot.kb.texts import load_texts
+from bot.settings import Settings, get_settings
+from handoff import errors, migrate
+from handoff.db import make_engine, make_session_factory
+from handoff.deps import Hub
+from handoff.rasa_client import RasaClient
+from handoff.realtime import Broadcaster
+from handoff.routers import agent, conversations, handoffs, ops
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings)
+    migrate.upgrade(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="Handoff hub", version="0.1.0", lifespan=lifespan)
+    app.state.hub = Hub(
+        settings=settings,
+        sessions=make_session_factory(engine),
+        broadcaster=Broadcaster(),
+        rasa=RasaClient(settings.rasa_url, settings.rasa_timeout_s),
+        kb=load_knowledge_base(settings.faq_dir),
+        texts=load_texts(settings.data_dir / "texts" / "hub"),
+        bot_texts=load_texts(settings.data_dir / "texts"),
+    )
+    errors.install(app)
+    for module in (conversations, handoffs, agent, ops):
+        app.include_router(module.router)
+    return app

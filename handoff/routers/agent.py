@@ -1,0 +1,343 @@
+"""The agent API: log in, see the queue, claim, answer, transfer, hand back to the bot, close."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, Field
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from bot.language.names import SUPPORTED
+from handoff import queue
+from handoff.deps import Hub, agent_for_token, bearer, current_agent, get_hub, get_session
+from handoff.errors import HubError
+from handoff.models import AgentToken, Conversation, Message, Ticket, User, now
+from handoff.rasa_client import RasaUnavailable
+from handoff.security import new_token, token_hash, verify_password
+from handoff.serialize import message_out
+
+router = APIRouter(prefix="/api/agent", tags=["agent"])
+
+
+class Login(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+
+
+class AgentMessage(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+    internal: bool = False
+
+
+class Transfer(BaseModel):
+    agent: str | None = None  # username; or
+    language: str | None = None  # back to that language's queue
+
+
+class Presence(BaseModel):
+    presence: str = Field(pattern="^(online|away)$")
+
+
+@router.post("/login")
+def login(body: Login, session: Session = Depends(get_session), hub: Hub = Depends(get_hub)) -> dict:
+    user = session.scalar(select(User).where(User.username == body.username))
+    if user is None or not verify_password(body.password, user.password_hash):
+        raise HubError(401, "wrong username or password")
+    token = new_token()
+    expires = now() + timedelta(hours=hub.settings.agent_token_hours)
+    session.add(AgentToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires))
+    session.commit()
+    return {"token": token, "expires_at": expires.isoformat(), "user": user_out(user)}
+
+
+@router.post("/logout")
+def logout(authorization: str | None = Header(None), session: Session = Depends(get_session)) -> dict:
+    token = bearer(authorization)
+    agent_for_token(token, session)  # 401 for an unknown token
+    row = session.get(AgentToken, token_hash(token))
+    session.delete(row)
+    session.commit()
+    return {"ok": True}
+
+
+def user_out(user: User) -> dict:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "languages": user.language_list,
+        "max_chats": user.max_chats,
+        "presence": user.presence,
+    }
+
+
+@router.post("/presence")
+async def set_presence(
+    body: Presence, agent: User = Depends(current_agent), session: Session = Depends(get_session)
+) -> dict:
+    agent.presence = body.presence
+    session.commit()
+    return user_out(agent)
+
+
+def first_player_text(session: Session, conversation_id: str) -> str:
+    return (
+        session.scalar(
+            select(Message.text)
+            .where(Message.conversation_id == conversation_id, Message.sender == "player")
+            .order_by(Message.id)
+            .limit(1)
+        )
+        or ""
+    )
+
+
+@router.get("/queue")
+def waiting(
+    language: str | None = Query(None), agent: User = Depends(current_agent), session: Session = Depends(get_session)
+) -> dict:
+    statement = select(Conversation).where(Conversation.state == "queued")
+    if language:
+        statement = statement.where(Conversation.language == language)
+    statement = statement.order_by(case((Conversation.priority == "high", 0), else_=1), Conversation.queued_at)
+    items = []
+    for conversation in session.scalars(statement).all():
+        waited = (now() - queue.as_utc(conversation.queued_at)).total_seconds() if conversation.queued_at else 0
+        items.append(
+            {
+                "conversation_id": conversation.id,
+                "language": conversation.language,
+                "priority": conversation.priority,
+                "reason": conversation.handoff_reason,
+                "first_message": first_player_text(session, conversation.id),
+                "waiting_s": int(waited),
+                "speaks_language": conversation.language in agent.language_list,
+            }
+        )
+    # Routing: conversations in the agent's languages first, keeping priority and waiting order.
+    items.sort(key=lambda item: not item["speaks_language"])
+    return {"items": items}
+
+
+def owned(session: Session, conversation_id: str, agent: User) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise HubError(404, "unknown conversation")
+    if conversation.agent_id != agent.id and agent.role != "admin":
+        raise HubError(403, "not your conversation", "claim it first")
+    return conversation
+
+
+@router.post("/conversations/{conversation_id}/claim")
+async def claim(
+    conversation_id: str,
+    agent: User = Depends(current_agent),
+    session: Session = Depends(get_session),
+    hub: Hub = Depends(get_hub),
+) -> dict:
+    outcome = queue.claim(session, conversation_id, agent)
+    if outcome == "missing":
+        session.rollback()
+        raise HubError(404, "unknown conversation")
+    if outcome == "taken":
+        session.rollback()
+        raise HubError(409, "already taken", "another agent holds this conversation")
+    if outcome == "busy":
+        session.rollback()
+        raise HubError(409, "too many chats", f"you already hold {agent.max_chats} conversations")
+    conversation = session.get(Conversation, conversation_id)
+    joined = Message(
+        conversation_id=conversation_id,
+        sender="system",
+        text=hub.say("hub_agent_joined", conversation.language, agent_name=agent.display_name),
+        meta={"agent": agent.display_name},
+    )
+    session.add(joined)
+    session.commit()
+    await hub.broadcaster.to_player(conversation_id, {"type": "message", "message": message_out(joined)})
+    await hub.broadcaster.to_player(conversation_id, {"type": "status", "state": "agent", "agent": agent.display_name})
+    await hub.broadcaster.to_agents({"type": "queue", "conversation_id": conversation_id})
+    return {"ok": True, "conversation_id": conversation_id}
+
+
+@router.get("/conversations/{conversation_id}")
+def conversation_detail(
+    conversation_id: str,
+    agent: User = Depends(current_agent),
+    session: Session = Depends(get_session),
+    hub: Hub = Depends(get_hub),
+) -> dict:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise HubError(404, "unknown conversation")
+    if conversation.state == "agent" and conversation.agent_id != agent.id and agent.role != "admin":
+        raise HubError(403, "not your conversation")
+    messages = session.scalars(
+        select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+    ).all()
+    suggestions = []
+    for suggestion in conversation.suggestions or []:
+        topic_id = suggestion.get("faq_id")
+        if topic_id in hub.kb.topics:
+            answer, used = hub.kb.answer(topic_id, conversation.language)
+            suggestions.append(
+                {
+                    "faq_id": topic_id,
+                    "score": suggestion.get("score"),
+                    "title": hub.kb.title(topic_id, conversation.language),
+                    "answer": answer,
+                    "language": used,
+                }
+            )
+    return {
+        "conversation_id": conversation.id,
+        "state": conversation.state,
+        "language": conversation.language,
+        "reason": conversation.handoff_reason,
+        "priority": conversation.priority,
+        "agent": conversation.agent.username if conversation.agent else None,
+        "suggestions": suggestions,
+        "messages": [message_out(m, for_agent=True) for m in messages],
+    }
+
+
+@router.post("/conversations/{conversation_id}/messages", status_code=201)
+async def agent_message(
+    conversation_id: str,
+    body: AgentMessage,
+    agent: User = Depends(current_agent),
+    session: Session = Depends(get_session),
+    hub: Hub = Depends(get_hub),
+) -> dict:
+    conversation = owned(session, conversation_id, agent)
+    if conversation.state != "agent":
+        raise HubError(409, "not in a chat with an agent", f"the conversation is {conversation.state}")
+    message = Message(
+        conversation_id=conversation_id,
+        sender="agent",
+        text=body.text,
+        internal=body.internal,
+        agent_id=agent.id,
+        meta={"agent": agent.display_name},
+    )
+    session.add(message)
+    session.commit()
+    if not body.internal:
+        await hub.broadcaster.to_player(conversation_id, {"type": "message", "message": message_out(message)})
+    return message_out(message, for_agent=True)
+
+
+@router.post("/conversations/{conversation_id}/transfer")
+async def transfer(
+    conversation_id: str,
+    body: Transfer,
+    agent: User = Depends(current_agent),
+    session: Session = Depends(get_session),
+    hub: Hub = Depends(get_hub),
+) -> dict:
+    conversation = owned(session, conversation_id, agent)
+    if body.agent:
+        target = session.scalar(select(User).where(User.username == body.agent))
+        if target is None:
+            raise HubError(404, "unknown agent")
+        if queue.active_chats(session, target.id) >= target.max_chats:
+            raise HubError(409, "too many chats", f"{target.username} is at their limit")
+        conversation.agent_id = target.id
+    else:
+        language = body.language or conversation.language
+        if language not in SUPPORTED:
+            raise HubError(422, "unknown language")
+        conversation.language = language
+        conversation.state = "queued"
+        conversation.agent_id = None
+        conversation.queued_at = now()
+    session.commit()
+    await hub.broadcaster.to_agents({"type": "queue", "conversation_id": conversation_id})
+    return {"ok": True, "state": conversation.state}
+
+
+@router.post("/conversations/{conversation_id}/resolve")
+async def resolve(
+    conversation_id: str,
+    agent: User = Depends(current_agent),
+    session: Session = Depends(get_session),
+    hub: Hub = Depends(get_hub),
+) -> dict:
+    conversation = owned(session, conversation_id, agent)
+    try:
+        await hub.rasa.resume(conversation_id)
+    except RasaUnavailable as exc:
+        raise HubError(503, "the bot is not answering", "try again, or close the conversation") from exc
+    conversation.state = "bot"
+    conversation.handoff_reason = None
+    note = Message(
+        conversation_id=conversation_id,
+        sender="system",
+        text=hub.say("hub_back_to_bot", conversation.language),
+        meta={"resolved_by": agent.display_name, "rating_requested": True},
+    )
+    session.add(note)
+    session.commit()
+    await hub.broadcaster.to_player(conversation_id, {"type": "message", "message": message_out(note)})
+    await hub.broadcaster.to_player(conversation_id, {"type": "status", "state": "bot"})
+    return {"ok": True, "state": "bot"}
+
+
+@router.post("/conversations/{conversation_id}/close")
+async def close(
+    conversation_id: str,
+    agent: User = Depends(current_agent),
+    session: Session = Depends(get_session),
+    hub: Hub = Depends(get_hub),
+) -> dict:
+    conversation = owned(session, conversation_id, agent)
+    conversation.state = "closed"
+    note = Message(conversation_id=conversation_id, sender="system", text=hub.say("hub_closed", conversation.language))
+    session.add(note)
+    session.commit()
+    await hub.broadcaster.to_player(conversation_id, {"type": "message", "message": message_out(note)})
+    await hub.broadcaster.to_player(conversation_id, {"type": "status", "state": "closed"})
+    return {"ok": True, "state": "closed"}
+
+
+@router.get("/tickets")
+def tickets(agent: User = Depends(current_agent), session: Session = Depends(get_session)) -> dict:
+    rows = session.scalars(select(Ticket).order_by(Ticket.id.desc()).limit(200)).all()
+    return {
+        "items": [
+            {
+                "id": t.id,
+                "conversation_id": t.conversation_id,
+                "email": t.email,
+                "text": t.text,
+                "status": t.status,
+                "created_at": t.created_at.isoformat(),
+            }
+            for t in rows
+        ]
+    }
+
+
+@router.websocket("/ws")
+async def agent_socket(websocket: WebSocket, token: str = Query("")) -> None:
+    hub: Hub = websocket.app.state.hub
+    with hub.sessions() as session:
+        try:
+            agent = agent_for_token(token, session)
+        except HubError:
+            await websocket.close(code=4401)
+            return
+        agent_id = agent.id
+    await websocket.accept()
+    hub.broadcaster.add_agent(agent_id, websocket)
+    try:
+        while True:
+            event = await websocket.receive_json()
+            if event.get("type") == "typing" and event.get("conversation_id"):
+                await hub.broadcaster.to_player(event["conversation_id"], {"type": "typing", "from": "agent"})
+    except (WebSocketDisconnect, ValueError):
+        pass
+    finally:
+        hub.broadcaster.remove_agent(agent_id, websocket)

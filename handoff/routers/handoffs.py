@@ -1,0 +1,48 @@
+"""Intake from the bot: ``action_handoff`` asks the hub to take a conversation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from bot.handoff_client import REASONS
+from bot.language.names import SUPPORTED
+from handoff import queue
+from handoff.deps import Hub, get_hub, get_session, require_service
+from handoff.errors import HubError
+from handoff.models import Conversation
+
+router = APIRouter(prefix="/api/handoffs", tags=["bot intake"], dependencies=[Depends(require_service)])
+
+
+class HandoffIn(BaseModel):
+    conversation_id: str = Field(max_length=64)
+    language: str
+    reason: str
+    priority: str = "normal"
+    suggestions: list[dict] = Field(default_factory=list, max_length=10)
+    transcript: list[dict] = Field(default_factory=list)
+
+
+@router.post("")
+async def take_over(body: HandoffIn, session: Session = Depends(get_session), hub: Hub = Depends(get_hub)) -> dict:
+    if body.reason not in REASONS:
+        raise HubError(422, "unknown reason", f"one of {', '.join(REASONS)}")
+    conversation = session.get(Conversation, body.conversation_id)
+    if conversation is None:
+        raise HubError(404, "unknown conversation", "the hub did not start this conversation")
+    if body.language in SUPPORTED:
+        conversation.language = body.language
+    priority = "high" if body.reason == "safer_gambling" or body.priority == "high" else "normal"
+    queue.enqueue(session, conversation, body.reason, priority, body.suggestions)
+    session.commit()
+    place = queue.position(session, conversation)
+    wait = queue.estimated_wait_s(session, conversation.language, place, hub.settings.default_wait_s) if place else None
+    await hub.broadcaster.to_agents({"type": "queue", "conversation_id": conversation.id})
+    return {
+        "state": conversation.state,
+        "position": place,
+        "estimated_wait_s": wait,
+        "agents_online": queue.agents_online(session, conversation.language),
+    }

@@ -1,0 +1,71 @@
+"""Operations: ``/healthz`` (database, Rasa, action server) and ``/metrics`` (Prometheus text)."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from handoff.deps import Hub, get_hub, get_session
+from handoff.models import STATES, Conversation, Message, Rating
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz(hub: Hub = Depends(get_hub)) -> JSONResponse:
+    checks = {}
+    try:
+        with hub.sessions() as session:
+            session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:  # noqa: BLE001 - report, never raise
+        checks["database"] = "down"
+    checks["rasa"] = "ok" if await hub.rasa.healthy() else "down"
+    try:
+        async with httpx.AsyncClient(timeout=3) as client:
+            ok = (await client.get(f"{hub.settings.action_url}/health")).status_code == 200
+    except httpx.HTTPError:
+        ok = False
+    checks["action_server"] = "ok" if ok else "down"
+    healthy = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503
+    )
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(session: Session = Depends(get_session)) -> str:
+    lines = ["# HELP hub_conversations Conversations by state.", "# TYPE hub_conversations gauge"]
+    counts = dict(session.execute(select(Conversation.state, func.count()).group_by(Conversation.state)).all())
+    lines += [f'hub_conversations{{state="{state}"}} {counts.get(state, 0)}' for state in STATES]
+    lines += ["# HELP hub_handoffs_total Handoffs by reason and language.", "# TYPE hub_handoffs_total counter"]
+    rows = session.execute(
+        select(Conversation.handoff_reason, Conversation.language, func.count())
+        .where(Conversation.queued_at.is_not(None))
+        .group_by(Conversation.handoff_reason, Conversation.language)
+    ).all()
+    lines += [f'hub_handoffs_total{{reason="{r or "unknown"}",language="{lang}"}} {n}' for r, lang, n in rows]
+    lines += ["# HELP hub_messages_total Stored messages by sender.", "# TYPE hub_messages_total counter"]
+    for sender, n in session.execute(select(Message.sender, func.count()).group_by(Message.sender)).all():
+        lines.append(f'hub_messages_total{{sender="{sender}"}} {n}')
+    lines += ["# HELP hub_claim_wait_seconds Time from queued to claimed.", "# TYPE hub_claim_wait_seconds histogram"]
+    waits = [
+        (c - q).total_seconds()
+        for q, c in session.execute(
+            select(Conversation.queued_at, Conversation.claimed_at).where(Conversation.claimed_at.is_not(None))
+        ).all()
+        if q and c
+    ]
+    for bound in (30, 60, 120, 300, 600, 1800):
+        lines.append(f'hub_claim_wait_seconds_bucket{{le="{bound}"}} {sum(w <= bound for w in waits)}')
+    lines.append(f'hub_claim_wait_seconds_bucket{{le="+Inf"}} {len(waits)}')
+    lines.append(f"hub_claim_wait_seconds_sum {sum(waits):.1f}")
+    lines.append(f"hub_claim_wait_seconds_count {len(waits)}")
+    scores = session.execute(select(func.count(), func.avg(Rating.score))).one()
+    lines += ["# HELP hub_csat CSAT ratings (1-5).", "# TYPE hub_csat gauge"]
+    lines.append(f"hub_csat_count {scores[0]}")
+    lines.append(f"hub_csat_average {float(scores[1] or 0):.3f}")
+    return "\n".join(lines) + "\n"
