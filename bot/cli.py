@@ -28,13 +28,18 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.build import build_all
-    from bot.services import start_stack, stop_stack
+    from bot.services import start_stack, stop_stack, with_hub
+    from handoff.demo import ensure_demo_agent
 
-    settings = get_settings()
+    settings = with_hub(get_settings())
     model = build_all(settings)
-    services = start_stack(settings, model)
+    demo = ensure_demo_agent(settings)
+    services = start_stack(settings, model, hub=True)
     print(f"Rasa:          {settings.rasa_url}  (REST webhook: {settings.rasa_url}/webhooks/rest/webhook)")
     print(f"Action server: {settings.action_url}")
+    print(f"Handoff hub:   {settings.hub_url}  (API docs: {settings.hub_url}/docs)")
+    if demo:
+        print(f"Demo agent created (shown once): user {demo[0]!r}, password {demo[1]!r}")
     print(f"Logs:          {settings.log_dir}")
     print("Press Ctrl-C to stop.", flush=True)
     stopping = False

@@ -79,11 +79,40 @@ def rasa_service(settings: Settings, model: Path) -> Service:
     return Service("rasa", command, f"{settings.rasa_url}/status", settings.log_dir / "rasa.log", rasa_env(settings))
 
 
+def app_env(settings: Settings) -> dict[str, str]:
+    """The environment of our app-side processes: the settings they must share."""
+    return dict(
+        os.environ,
+        HOST=settings.host,
+        RASA_PORT=str(settings.rasa_port),
+        ACTION_PORT=str(settings.action_port),
+        HUB_PORT=str(settings.hub_port),
+        HANDOFF_URL=settings.handoff_url,
+        HANDOFF_SERVICE_TOKEN=settings.handoff_service_token,
+        HUB_DATA_DIR=str(settings.hub_data_dir),
+        DATABASE_URL=settings.database_url,
+        DATA_DIR=str(settings.data_dir),
+        MODELS_DIR=str(settings.models_dir),
+    )
+
+
 def action_service(settings: Settings) -> Service:
     python = settings.venv_dir / "app" / "bin" / "python"
     command = [str(python), "-m", "bot.action_server", "--host", settings.host, "--port", str(settings.action_port)]
-    env = dict(os.environ, RASA_PORT=str(settings.rasa_port), ACTION_PORT=str(settings.action_port))
-    return Service("actions", command, f"{settings.action_url}/health", settings.log_dir / "actions.log", env)
+    return Service(
+        "actions", command, f"{settings.action_url}/health", settings.log_dir / "actions.log", app_env(settings)
+    )
+
+
+def hub_service(settings: Settings) -> Service:
+    python = settings.venv_dir / "app" / "bin" / "python"
+    return Service(
+        "hub",
+        [str(python), "-m", "handoff", "serve"],
+        f"{settings.hub_url}/livez",
+        settings.log_dir / "hub.log",
+        app_env(settings),
+    )
 
 
 def wait_healthy(services: list[Service], timeout: float) -> None:
@@ -106,9 +135,16 @@ def settings_logs(services: list[Service]) -> str:
     return ", ".join(str(s.log_file) for s in services)
 
 
-def start_stack(settings: Settings, model: Path) -> list[Service]:
-    """Start the action server and Rasa; return once both answer (or raise and stop both)."""
+def with_hub(settings: Settings) -> Settings:
+    """Settings for a stack whose action server hands conversations to our own hub."""
+    return settings.model_copy(update={"handoff_url": settings.handoff_url or f"{settings.hub_url}/api/handoffs"})
+
+
+def start_stack(settings: Settings, model: Path, hub: bool = False) -> list[Service]:
+    """Start the action server, Rasa (and the hub); return once all answer (or stop them all and raise)."""
     services = [action_service(settings), rasa_service(settings, model)]
+    if hub:
+        services.append(hub_service(settings))
     for service in services:
         if service.healthy():
             raise ServiceError(f"port of {service.name} is already in use ({service.health_url})")

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
         return f"http://{self.host}:{self.rasa_port}"
 
     @property
+    def hub_url(self) -> str:
+        return f"http://{self.host}:{self.hub_port}"
+
+    @property
     def action_url(self) -> str:
         return f"http://{self.host}:{self.action_port}"
 

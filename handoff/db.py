@@ -28,6 +28,7 @@ def make_engine(settings: Settings) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin_immediate(connection) -> None:
             # Take the write lock at BEGIN: read-then-write transactions (claims) cannot interleave.
+            # So no transaction may stay open across a network call (see bot_turn).
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine

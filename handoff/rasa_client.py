@@ -48,8 +48,16 @@ class RasaClient:
             raise RasaUnavailable(str(exc)) from exc
 
     async def resume(self, conversation_id: str) -> None:
-        """Un-pause the conversation in Rasa and clear the handoff slot."""
-        events = [{"event": "resume"}, {"event": "slot", "name": "handoff_reason", "value": None}]
+        """Un-pause the conversation in Rasa, clear the handoff slot, and listen again.
+
+        The pause came right after ``action_handoff``, before Rasa's own ``action_listen``; without
+        one, the next message matches no rule and Rasa falls back (and replays the handoff).
+        """
+        events = [
+            {"event": "resume"},
+            {"event": "slot", "name": "handoff_reason", "value": None},
+            {"event": "action", "name": "action_listen"},
+        ]
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 response = await client.post(

@@ -111,7 +111,18 @@ async def post_message(
 
 async def bot_turn(session: Session, hub: Hub, conversation: Conversation, text: str) -> list[Message]:
     """Forward to Rasa and store its replies; if Rasa is down, say so and offer a person."""
-    metadata = {"locale": conversation.locale} if conversation.locale else {}
+    # The widget's locale sets the language of the first turn; after that the player's own words
+    # (and explicit "in English please" switches) decide.
+    first_turn = (
+        session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.conversation_id == conversation.id, Message.sender != "player")
+        )
+        == 0
+    )
+    metadata = {"locale": conversation.locale} if conversation.locale and first_turn else {}
+    session.commit()  # end the read transaction: never hold the database while waiting for Rasa
     try:
         replies = await hub.rasa.send(conversation.id, text, metadata)
     except RasaUnavailable:

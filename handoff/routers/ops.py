@@ -14,6 +14,12 @@ from handoff.models import STATES, Conversation, Message, Rating
 router = APIRouter(tags=["operations"])
 
 
+@router.get("/livez")
+def livez() -> dict:
+    """The hub process answers (start-up probe); /healthz checks its dependencies."""
+    return {"status": "ok"}
+
+
 @router.get("/healthz")
 async def healthz(hub: Hub = Depends(get_hub)) -> JSONResponse:
     checks = {}
