@@ -159,7 +159,21 @@ async def claim(
     await hub.broadcaster.to_player(conversation_id, {"type": "message", "message": message_out(joined)})
     await hub.broadcaster.to_player(conversation_id, {"type": "status", "state": "agent", "agent": agent.display_name})
     await hub.broadcaster.to_agents({"type": "queue", "conversation_id": conversation_id})
+    await push_queue_positions(session, hub, conversation.language)
     return {"ok": True, "conversation_id": conversation_id}
+
+
+async def push_queue_positions(session: Session, hub: Hub, language: str) -> None:
+    """Everyone still waiting in that language moved up: tell them their new place and wait."""
+    waiting = session.scalars(
+        select(Conversation).where(Conversation.state == "queued", Conversation.language == language)
+    ).all()
+    for other in waiting:
+        place = queue.position(session, other)
+        wait = queue.estimated_wait_s(session, language, place, hub.settings.default_wait_s) if place else None
+        await hub.broadcaster.to_player(
+            other.id, {"type": "status", "state": "queued", "position": place, "estimated_wait_s": wait}
+        )
 
 
 @router.get("/conversations/{conversation_id}")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from handoff.deps import Hub, get_hub, get_session
 from handoff.models import STATES, Conversation, Message, Rating
+from handoff.queue import as_utc
 
 router = APIRouter(tags=["operations"])
 
@@ -42,6 +43,14 @@ async def healthz(hub: Hub = Depends(get_hub)) -> JSONResponse:
     )
 
 
+def histogram(name: str, values: list[float], bounds=(10, 30, 60, 120, 300, 600, 1800)) -> list[str]:
+    lines = [f'{name}_bucket{{le="{b}"}} {sum(v <= b for v in values)}' for b in bounds]
+    lines.append(f'{name}_bucket{{le="+Inf"}} {len(values)}')
+    lines.append(f"{name}_sum {sum(values):.1f}")
+    lines.append(f"{name}_count {len(values)}")
+    return lines
+
+
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(session: Session = Depends(get_session)) -> str:
     lines = ["# HELP hub_conversations Conversations by state.", "# TYPE hub_conversations gauge"]
@@ -59,17 +68,33 @@ def metrics(session: Session = Depends(get_session)) -> str:
         lines.append(f'hub_messages_total{{sender="{sender}"}} {n}')
     lines += ["# HELP hub_claim_wait_seconds Time from queued to claimed.", "# TYPE hub_claim_wait_seconds histogram"]
     waits = [
-        (c - q).total_seconds()
+        (as_utc(c) - as_utc(q)).total_seconds()
         for q, c in session.execute(
             select(Conversation.queued_at, Conversation.claimed_at).where(Conversation.claimed_at.is_not(None))
         ).all()
         if q and c
     ]
-    for bound in (30, 60, 120, 300, 600, 1800):
-        lines.append(f'hub_claim_wait_seconds_bucket{{le="{bound}"}} {sum(w <= bound for w in waits)}')
-    lines.append(f'hub_claim_wait_seconds_bucket{{le="+Inf"}} {len(waits)}')
-    lines.append(f"hub_claim_wait_seconds_sum {sum(waits):.1f}")
-    lines.append(f"hub_claim_wait_seconds_count {len(waits)}")
+    lines += histogram("hub_claim_wait_seconds", waits)
+    lines += [
+        "# HELP hub_first_response_seconds Time from claim to the agent's first message.",
+        "# TYPE hub_first_response_seconds histogram",
+    ]
+    first_reply = (
+        select(Message.conversation_id, func.min(Message.created_at).label("first"))
+        .where(Message.sender == "agent", Message.internal.is_(False))
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    responses = [
+        (as_utc(first) - as_utc(claimed)).total_seconds()
+        for claimed, first in session.execute(
+            select(Conversation.claimed_at, first_reply.c.first).join(
+                first_reply, first_reply.c.conversation_id == Conversation.id
+            )
+        ).all()
+        if claimed and first
+    ]
+    lines += histogram("hub_first_response_seconds", responses)
     scores = session.execute(select(func.count(), func.avg(Rating.score))).one()
     lines += ["# HELP hub_csat CSAT ratings (1-5).", "# TYPE hub_csat gauge"]
     lines.append(f"hub_csat_count {scores[0]}")

@@ -168,3 +168,38 @@ def test_rating_after_an_agent_helped(client, hub_settings):
         == 201
     )
     assert "hub_csat_count 1" in client.get("/metrics").text
+
+
+def test_transfer_to_another_agent_or_back_to_a_language_queue(client, hub_settings):
+    create_user(hub_settings, "aino", languages="fi")
+    create_user(hub_settings, "olga", languages="ru")
+    aino, olga = login(client, "aino"), login(client, "olga")
+    cid, _ = new_conversation(client)
+    queue_it(client, cid, "fi")
+    client.post(f"/api/agent/conversations/{cid}/claim", headers=aino)
+    assert (
+        client.post(f"/api/agent/conversations/{cid}/transfer", json={"agent": "olga"}, headers=aino).status_code == 200
+    )
+    assert client.post(f"/api/agent/conversations/{cid}/messages", json={"text": "x"}, headers=aino).status_code == 403
+    assert (
+        client.post(
+            f"/api/agent/conversations/{cid}/messages", json={"text": "Здравствуйте!"}, headers=olga
+        ).status_code
+        == 201
+    )
+    back = client.post(f"/api/agent/conversations/{cid}/transfer", json={"language": "ru"}, headers=olga)
+    assert back.json()["state"] == "queued"
+    items = client.get("/api/agent/queue?language=ru", headers=olga).json()["items"]
+    assert [i["conversation_id"] for i in items] == [cid]
+
+
+def test_first_response_time_is_measured(client, hub_settings):
+    create_user(hub_settings, "sam")
+    auth = login(client, "sam")
+    cid, _ = new_conversation(client)
+    queue_it(client, cid)
+    client.post(f"/api/agent/conversations/{cid}/claim", headers=auth)
+    client.post(f"/api/agent/conversations/{cid}/messages", json={"text": "note", "internal": True}, headers=auth)
+    assert "hub_first_response_seconds_count 0" in client.get("/metrics").text
+    client.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Hello!"}, headers=auth)
+    assert "hub_first_response_seconds_count 1" in client.get("/metrics").text
