@@ -125,25 +125,16 @@ async def bot_turn(session: Session, hub: Hub, conversation: Conversation, text:
     session.commit()  # end the read transaction: never hold the database while waiting for Rasa
     try:
         replies = await hub.rasa.send(conversation.id, text, metadata)
+        session.refresh(conversation)  # the bot may have handed off during this turn
     except RasaUnavailable:
-        human = HUMAN_PAYLOAD.match(text)
-        if human:  # the "talk to a person" button works even without the bot
+        replies = []
+    if not replies and conversation.state == "bot":
+        # Rasa is down, or answered nothing because its action server failed.
+        if HUMAN_PAYLOAD.match(text):  # the "talk to a person" button works even without the bot
             queue.enqueue(session, conversation, "player_request", "normal", [])
             session.commit()
-            return [*handoff_notices(session, hub, conversation)]
-        language = conversation.language
-        button = {"title": hub.bot_texts.button("talk_to_person", language), "payload": "/request_human"}
-        message = store(
-            session,
-            conversation,
-            "system",
-            hub.bot_texts.text("utter_bot_unavailable", language),
-            buttons=[button],
-            meta={"language": language, "error": "bot_unavailable"},
-        )
-        session.commit()
-        return [message]
-    session.refresh(conversation)  # the bot may have handed off during this turn
+            return handoff_notices(session, hub, conversation)
+        return [bot_unavailable(session, hub, conversation)]
     stored = []
     for reply in replies:
         meta = dict(reply.meta)
@@ -156,6 +147,22 @@ async def bot_turn(session: Session, hub: Hub, conversation: Conversation, text:
     if conversation.state == "queued":
         stored += handoff_notices(session, hub, conversation)
     return stored
+
+
+def bot_unavailable(session: Session, hub: Hub, conversation: Conversation) -> Message:
+    """Tell the player the bot has a problem, with a "talk to a person" button that works anyway."""
+    language = conversation.language
+    button = {"title": hub.bot_texts.button("talk_to_person", language), "payload": "/request_human"}
+    message = store(
+        session,
+        conversation,
+        "system",
+        hub.bot_texts.text("utter_bot_unavailable", language),
+        buttons=[button],
+        meta={"language": language, "error": "bot_unavailable"},
+    )
+    session.commit()
+    return message
 
 
 def handoff_position(session: Session, hub: Hub, conversation: Conversation) -> dict:

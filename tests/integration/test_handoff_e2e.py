@@ -36,6 +36,7 @@ def full_stack(settings, tmp_path_factory):
     model = build_all(s)
     assert ensure_demo_agent(s) == (s.demo_agent_user, "e2e-secret-pass")
     services = start_stack(s, model, hub=True)
+    s.__dict__["services"] = services  # for tests that stop one service
     yield s
     stop_stack(services)
 
@@ -135,3 +136,28 @@ def test_swedish_player_agent_and_back_to_the_bot(full_stack, kb):
         "rasa": "ok",
         "action_server": "ok",
     }
+
+
+def test_action_server_down_the_player_can_still_reach_a_person(full_stack):
+    from bot.services import wait_healthy
+
+    hub = full_stack.hub_url
+    actions = next(service for service in full_stack.__dict__["services"] if service.name == "actions")
+    actions.stop()
+    try:
+        created = requests.post(f"{hub}/api/conversations", json={"locale": "fi"}, timeout=10).json()
+        player = {"Authorization": f"Bearer {created['token']}"}
+        url = f"{hub}/api/conversations/{created['conversation_id']}/messages"
+        turn = requests.post(url, json={"text": "kauanko kotiutus kestää"}, headers=player, timeout=60)
+        assert turn.status_code == 200
+        reply = turn.json()["messages"][-1]
+        assert reply["meta"]["error"] == "bot_unavailable" and reply["buttons"][0]["payload"] == "/request_human"
+        health = requests.get(f"{hub}/healthz", timeout=10)
+        assert health.status_code == 503 and health.json()["checks"]["action_server"] == "down"
+        queued = requests.post(url, json={"text": "/request_human"}, headers=player, timeout=60).json()
+        assert queued["status"]["state"] == "queued"
+        history = requests.get(url, headers=player, timeout=10).json()["messages"]
+        assert history[0]["text"] == "kauanko kotiutus kestää"
+    finally:
+        actions.start()
+        wait_healthy([actions], 120)
