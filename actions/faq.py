@@ -25,7 +25,8 @@ from bot.decision import ANSWER, CLARIFY, Decision, decide
 logger = logging.getLogger(__name__)
 
 OUT_OF_SCOPE = "out_of_scope"
-MAX_QUERY_CHARS = 1000  # e5 reads 512 tokens at most; longer text only costs time
+MAX_QUERY_CHARS = 1000
+MAX_RELATED = 2  # e5 reads 512 tokens at most; longer text only costs time
 
 
 def human_payload(reason: str) -> str:
@@ -81,9 +82,13 @@ class ActionAnswerFaq(Action):
         score = round(decision.score, 4)
         meta = {"faq_id": topic.id, "faq_score": score, "outcome": ANSWER, "handling": topic.handling}
         events = [SlotSet("faq_id", topic.id), SlotSet("faq_score", score), SlotSet("fallback_streak", 0.0)]
-        buttons = []
+        # Topics players confuse link each other (topics.yml see_also): one tap to the neighbour.
+        buttons = [
+            {"title": rt.kb.title(related, language), "payload": topic_payload(related)}
+            for related in topic.see_also[:MAX_RELATED]
+        ]
         if topic.handling == "answer+offer":
-            buttons = [rt.button("talk_to_person", language, human_payload("topic_requires_human"))]
+            buttons.append(rt.button("talk_to_person", language, human_payload("topic_requires_human")))
         dispatcher.utter_message(text=answer, buttons=buttons, json_message=message_meta(tracker, language, **meta))
         if topic.handling == "human-priority":
             suggestions = [{"faq_id": topic.id, "score": score}]

@@ -50,7 +50,15 @@ def test_answer_plus_offer_adds_a_talk_to_a_person_button(run_action):
     messages, slots, _ = run_action(ActionAnswerFaq(), tracker("talletukseni ei näy saldossa", "fi"))
     assert slots["faq_id"] == "deposit_not_credited"
     payloads = [b["payload"] for b in messages[0]["buttons"]]
-    assert payloads == ['/request_human{"reason": "topic_requires_human"}']
+    assert payloads[-1] == '/request_human{"reason": "topic_requires_human"}'
+    assert '/faq{"faq_id": "deposit_methods"}' in payloads  # the topic players confuse it with
+
+
+def test_confusable_topics_link_each_other(run_action, kb):
+    messages, slots, _ = run_action(ActionAnswerFaq(), tracker("miten teen kotiutuksen", "fi"))
+    assert slots["faq_id"] == "withdrawal_how"
+    titles = {b["title"] for b in messages[0]["buttons"]}
+    assert kb.title("withdrawal_time", "fi") in titles
 
 
 def test_gambling_problem_hands_off_with_priority(run_action, kb):
