@@ -23,8 +23,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     migrate.upgrade(engine)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI):
+    async def lifespan(app: FastAPI):
         yield
+        await app.state.hub.rasa.close()
         engine.dispose()
 
     app = FastAPI(title="Handoff hub", version="0.1.0", lifespan=lifespan)

@@ -33,17 +33,30 @@ def merge_replies(raw: list[dict]) -> list[BotReply]:
 
 
 class RasaClient:
+    """One pooled HTTP client for the hub's lifetime: no new connection per player message."""
+
     def __init__(self, base_url: str, timeout: float) -> None:
         self.base_url = base_url
         self.timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout)
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     async def send(self, conversation_id: str, text: str, metadata: dict | None = None) -> list[BotReply]:
         body = {"sender": conversation_id, "message": text, "metadata": metadata or {}}
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.post(f"{self.base_url}/webhooks/rest/webhook", json=body)
-                response.raise_for_status()
-                return merge_replies(response.json())
+            response = await self.client.post(f"{self.base_url}/webhooks/rest/webhook", json=body)
+            response.raise_for_status()
+            return merge_replies(response.json())
         except (httpx.HTTPError, ValueError) as exc:
             raise RasaUnavailable(str(exc)) from exc
 
@@ -59,11 +72,10 @@ class RasaClient:
             {"event": "action", "name": "action_listen"},
         ]
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.post(
-                    f"{self.base_url}/conversations/{conversation_id}/tracker/events", json=events
-                )
-                response.raise_for_status()
+            response = await self.client.post(
+                f"{self.base_url}/conversations/{conversation_id}/tracker/events", json=events
+            )
+            response.raise_for_status()
         except httpx.HTTPError as exc:
             raise RasaUnavailable(str(exc)) from exc
 
