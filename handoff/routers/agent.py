@@ -148,19 +148,22 @@ async def claim(
         session.rollback()
         raise HubError(409, "too many chats", f"you already hold {agent.max_chats} conversations")
     conversation = session.get(Conversation, conversation_id)
-    joined = Message(
-        conversation_id=conversation_id,
-        sender="system",
-        text=hub.say("hub_agent_joined", conversation.language, agent_name=agent.display_name),
-        meta={"agent": agent.display_name},
-    )
-    session.add(joined)
-    session.commit()
-    await hub.broadcaster.to_player(conversation_id, {"type": "message", "message": message_out(joined)})
-    await hub.broadcaster.to_player(conversation_id, {"type": "status", "state": "agent", "agent": agent.display_name})
+    text = hub.say("hub_agent_joined", conversation.language, agent_name=agent.display_name)
+    await tell_player(session, hub, conversation, text, {"agent": agent.display_name}, agent=agent.display_name)
     await hub.broadcaster.to_agents({"type": "queue", "conversation_id": conversation_id})
     await push_queue_positions(session, hub, conversation.language)
     return {"ok": True, "conversation_id": conversation_id}
+
+
+async def tell_player(
+    session: Session, hub: Hub, conversation: Conversation, text: str, meta: dict, **status: str
+) -> None:
+    """Store a system message (committing the caller's change with it), then push it and the new state."""
+    note = Message(conversation_id=conversation.id, sender="system", text=text, meta=meta)
+    session.add(note)
+    session.commit()
+    await hub.broadcaster.to_player(conversation.id, {"type": "message", "message": message_out(note)})
+    await hub.broadcaster.to_player(conversation.id, {"type": "status", "state": conversation.state, **status})
 
 
 async def push_queue_positions(session: Session, hub: Hub, language: str) -> None:
@@ -286,16 +289,8 @@ async def resolve(
         raise HubError(503, "the bot is not answering", "try again, or close the conversation") from exc
     conversation.state = "bot"
     conversation.handoff_reason = None
-    note = Message(
-        conversation_id=conversation_id,
-        sender="system",
-        text=hub.say("hub_back_to_bot", conversation.language),
-        meta={"resolved_by": agent.display_name, "rating_requested": True},
-    )
-    session.add(note)
-    session.commit()
-    await hub.broadcaster.to_player(conversation_id, {"type": "message", "message": message_out(note)})
-    await hub.broadcaster.to_player(conversation_id, {"type": "status", "state": "bot"})
+    meta = {"resolved_by": agent.display_name, "rating_requested": True}
+    await tell_player(session, hub, conversation, hub.say("hub_back_to_bot", conversation.language), meta)
     return {"ok": True, "state": "bot"}
 
 
@@ -308,11 +303,7 @@ async def close(
 ) -> dict:
     conversation = owned(session, conversation_id, agent)
     conversation.state = "closed"
-    note = Message(conversation_id=conversation_id, sender="system", text=hub.say("hub_closed", conversation.language))
-    session.add(note)
-    session.commit()
-    await hub.broadcaster.to_player(conversation_id, {"type": "message", "message": message_out(note)})
-    await hub.broadcaster.to_player(conversation_id, {"type": "status", "state": "closed"})
+    await tell_player(session, hub, conversation, hub.say("hub_closed", conversation.language), {})
     return {"ok": True, "state": "closed"}
 
 
