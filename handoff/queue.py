@@ -50,6 +50,14 @@ def estimated_wait_s(session: Session, language: str, place: int, default_s: int
     return int(round(max(median, 5) * place))
 
 
+def place_and_wait(session: Session, conversation: Conversation, default_s: int) -> tuple[int | None, int | None]:
+    """(place in the queue, estimated wait in seconds), or (None, None) when not queued."""
+    place = position(session, conversation)
+    if place is None:
+        return None, None
+    return place, estimated_wait_s(session, conversation.language, place, default_s)
+
+
 def agents_online(session: Session, language: str | None = None) -> int:
     agents = session.scalars(select(User).where(User.presence == "online", User.role.in_(("agent", "admin")))).all()
     return sum(1 for a in agents if language is None or language in a.language_list)

@@ -172,8 +172,7 @@ async def push_queue_positions(session: Session, hub: Hub, language: str) -> Non
         select(Conversation).where(Conversation.state == "queued", Conversation.language == language)
     ).all()
     for other in waiting:
-        place = queue.position(session, other)
-        wait = queue.estimated_wait_s(session, language, place, hub.settings.default_wait_s) if place else None
+        place, wait = queue.place_and_wait(session, other, hub.settings.default_wait_s)
         await hub.broadcaster.to_player(
             other.id, {"type": "status", "state": "queued", "position": place, "estimated_wait_s": wait}
         )

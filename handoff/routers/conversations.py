@@ -49,8 +49,7 @@ def store(session: Session, conversation: Conversation, sender: str, text: str, 
 
 
 def status_of(session: Session, hub: Hub, conversation: Conversation) -> dict:
-    place = queue.position(session, conversation)
-    wait = queue.estimated_wait_s(session, conversation.language, place, hub.settings.default_wait_s) if place else None
+    place, wait = queue.place_and_wait(session, conversation, hub.settings.default_wait_s)
     agent = conversation.agent.display_name if conversation.agent else None
     return {"state": conversation.state, "position": place, "estimated_wait_s": wait, "agent": agent}
 
@@ -166,8 +165,7 @@ def bot_unavailable(session: Session, hub: Hub, conversation: Conversation) -> M
 
 
 def handoff_position(session: Session, hub: Hub, conversation: Conversation) -> dict:
-    place = queue.position(session, conversation)
-    wait = queue.estimated_wait_s(session, conversation.language, place, hub.settings.default_wait_s) if place else None
+    place, wait = queue.place_and_wait(session, conversation, hub.settings.default_wait_s)
     return {"position": place, "estimated_wait_s": wait}
 
 

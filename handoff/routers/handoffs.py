@@ -37,8 +37,7 @@ async def take_over(body: HandoffIn, session: Session = Depends(get_session), hu
     priority = "high" if body.reason == "safer_gambling" or body.priority == "high" else "normal"
     queue.enqueue(session, conversation, body.reason, priority, body.suggestions)
     session.commit()
-    place = queue.position(session, conversation)
-    wait = queue.estimated_wait_s(session, conversation.language, place, hub.settings.default_wait_s) if place else None
+    place, wait = queue.place_and_wait(session, conversation, hub.settings.default_wait_s)
     await hub.broadcaster.to_agents({"type": "queue", "conversation_id": conversation.id})
     return {
         "state": conversation.state,
