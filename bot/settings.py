@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     rasa_timeout_s: float = 15.0
     demo_agent_user: str = "demo"
     demo_agent_password: str = ""  # empty: a random one, printed once by `make run`
+    # Origins allowed to call the player API from a page that embeds the widget ("*": any site;
+    # the player API uses bearer tokens, never cookies, so this leaks nothing).
+    hub_cors_origins: str = "*"
+
+    @property
+    def canned_dir(self) -> Path:
+        return self.data_dir / "canned"
 
     @property
     def hub_database_url(self) -> str:

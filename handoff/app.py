@@ -5,16 +5,19 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 
 from bot.kb.model import load_knowledge_base
 from bot.kb.texts import load_texts
 from bot.settings import Settings, get_settings
 from handoff import errors, migrate
-from handoff.db import make_engine, make_session_factory
+from handoff.db import make_engine, make_session_factory, releasing_transactions
 from handoff.deps import Hub
 from handoff.rasa_client import RasaClient
 from handoff.realtime import Broadcaster
-from handoff.routers import agent, conversations, handoffs, ops
+from handoff.routers import agent, canned, conversations, handoffs, ops, ui
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,6 +42,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bot_texts=load_texts(settings.data_dir / "texts"),
     )
     errors.install(app)
-    for module in (conversations, handoffs, agent, ops):
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[o.strip() for o in settings.hub_cors_origins.split(",") if o.strip()],
+        allow_methods=["GET", "POST", "PATCH"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
+    for module in (conversations, handoffs, agent, canned, ops, ui):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=ui.WEB_DIR), name="static")
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            route.dependant.call = releasing_transactions(route.dependant.call)
     return app

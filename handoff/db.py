@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,3 +44,40 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     with factory() as session:
         yield session
+
+
+def releasing_transactions(endpoint: Callable) -> Callable:
+    """Wrap an endpoint so its database transaction ends inside the endpoint, success or error.
+
+    On SQLite the write lock is taken at BEGIN. A sync endpoint runs in a worker thread, but its
+    session would otherwise only be closed by the dependency teardown, which the event loop
+    schedules; if the loop is meanwhile blocked on BEGIN by another request, neither can move on
+    (a deadlock until the busy timeout). Ending the transaction in the endpoint itself (a
+    rollback after the endpoint's own commits is a no-op) keeps every lock holder independent of
+    the loop. Async endpoints follow the same rule and also commit before every ``await``.
+    """
+
+    def end(values: dict) -> None:
+        for value in values.values():
+            if isinstance(value, Session):
+                value.rollback()
+
+    if inspect.iscoroutinefunction(endpoint):
+
+        @functools.wraps(endpoint)
+        async def async_endpoint(**values):
+            try:
+                return await endpoint(**values)
+            finally:
+                end(values)
+
+        return async_endpoint
+
+    @functools.wraps(endpoint)
+    def sync_endpoint(**values):
+        try:
+            return endpoint(**values)
+        finally:
+            end(values)
+
+    return sync_endpoint

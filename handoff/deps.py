@@ -40,6 +40,13 @@ class Hub:
         return self.texts.text(key, language).format_map({**rules, **{k: str(v) for k, v in values.items()}})
 
 
+# SQLite writers take the lock at BEGIN (handoff/db.py). Dependencies run in worker threads and
+# endpoints on the event loop, so a transaction opened in a dependency, or left open across an
+# ``await``, would hold the lock while its release waits for the loop: every other request that
+# touches the database on the loop would then block the loop itself. Hence the rule: commit
+# before handing over (dependencies) and before every ``await`` (async endpoints).
+
+
 def get_hub(request: Request) -> Hub:
     return request.app.state.hub
 
@@ -66,7 +73,9 @@ def player_conversation(conversation_id: str, token: str, session: Session) -> C
 def current_conversation(
     conversation_id: str, authorization: str | None = Header(None), session: Session = Depends(get_session)
 ) -> Conversation:
-    return player_conversation(conversation_id, bearer(authorization), session)
+    conversation = player_conversation(conversation_id, bearer(authorization), session)
+    session.commit()  # see end_transaction
+    return conversation
 
 
 def agent_for_token(token: str, session: Session) -> User:
@@ -77,7 +86,9 @@ def agent_for_token(token: str, session: Session) -> User:
 
 
 def current_agent(authorization: str | None = Header(None), session: Session = Depends(get_session)) -> User:
-    return agent_for_token(bearer(authorization), session)
+    agent = agent_for_token(bearer(authorization), session)
+    session.commit()  # see end_transaction
+    return agent
 
 
 def require_service(authorization: str | None = Header(None), hub: Hub = Depends(get_hub)) -> None:

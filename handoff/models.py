@@ -52,6 +52,8 @@ class Conversation(Base):
     state: Mapped[str] = mapped_column(String(8), default="bot", index=True)
     language: Mapped[str] = mapped_column(String(2), default="en")
     locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # True once the player picked a language in the widget: then it wins over detection every turn.
+    language_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
     handoff_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     priority: Mapped[str] = mapped_column(String(8), default="normal")
     suggestions: Mapped[list] = mapped_column(JSON, default=list)

@@ -93,6 +93,34 @@ def stack(settings, tmp_path_factory):
     stop_stack(services)
 
 
+def run_full_stack(settings: Settings, tmp_path_factory, agent_password: str):
+    """Rasa, the action server and the hub on free ports, a fresh SQLite hub database and the demo
+    agent (an admin speaking all five languages) with a known password. A generator for fixtures."""
+    from bot.build import build_all
+    from bot.services import start_stack, stop_stack, with_hub
+    from handoff.demo import ensure_demo_agent
+
+    s = with_hub(
+        settings.model_copy(
+            update={
+                "rasa_port": free_port(),
+                "action_port": free_port(),
+                "hub_port": free_port(),
+                "log_dir": tmp_path_factory.mktemp("logs"),
+                "hub_data_dir": tmp_path_factory.mktemp("hub"),
+                "database_url": "",
+                "demo_agent_password": agent_password,
+            }
+        )
+    )
+    model = build_all(s)
+    assert ensure_demo_agent(s) == (s.demo_agent_user, agent_password)
+    services = start_stack(s, model, hub=True)
+    s.__dict__["services"] = services  # for tests that stop one service
+    yield s
+    stop_stack(services)
+
+
 @pytest.fixture(scope="session")
 def bot(stack) -> Bot:
     return Bot(stack.rasa_url)

@@ -81,3 +81,11 @@ def test_named_languages(text, named):
 def test_fold_strips_latin_diacritics_but_keeps_cyrillic_letters():
     assert fold("Kotiutus kestää İŞ") == "kotiutus kestaa is"
     assert fold("Йогурт") == "йогурт"
+
+
+def test_a_locale_hint_decides_only_when_the_text_is_unsure(detection):
+    hint = {"locale_hint": "en-US"}
+    assert detection.detect("kuinka kauan kotiutus kestää trustlyllä?", hint).language == "fi"
+    short = detection.detect("hei", {"locale_hint": "fi-FI"})
+    assert (short.language, short.confident, short.source) == ("fi", True, "hint")
+    assert detection.detect("hei", {"locale_hint": "de-DE"}).source != "hint"

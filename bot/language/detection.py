@@ -6,7 +6,10 @@ Order of evidence, strongest first:
 3. langdetect restricted to our five profiles and seeded (same text, same answer), trusted only
    when the message has enough letters and langdetect is sure enough;
 4. where langdetect's pick has none of its language's function words and exactly one other
-   language has some ("vilka valutor stöds"), that language.
+   language has some ("vilka valutor stöds"), that language;
+5. when none of that is sure, a hint in the metadata (``{"locale_hint": "fi-FI"}``: the browser's
+   language, which the hub sends on a conversation's first turn). A hint never overrides what
+   the text itself clearly says: a Finnish player on an English browser still gets Finnish.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 from bot.language.names import DEFAULT_LANGUAGE, SUPPORTED, fold, is_cyrillic
 
 METADATA_LOCALE_KEY = "locale"
+METADATA_HINT_KEY = "locale_hint"
 
 # Short, frequent words that belong to one of our Latin-script languages only. langdetect's
 # character statistics are weak on a few words ("vilka valutor stöds" looks Finnish to it); these
@@ -81,9 +85,16 @@ class LanguageDetection:
         self._detector = RestrictedLangDetector(seed=seed)
 
     def detect(self, text: str, metadata: dict | None = None) -> Detection:
-        locale = (metadata or {}).get(METADATA_LOCALE_KEY)
-        if isinstance(locale, str) and locale[:2].lower() in SUPPORTED:
-            return Detection(locale[:2].lower(), True, "metadata")
+        chosen = supported_locale((metadata or {}).get(METADATA_LOCALE_KEY))
+        if chosen:
+            return Detection(chosen, True, "metadata")
+        detection = self._from_text(text)
+        hint = supported_locale((metadata or {}).get(METADATA_HINT_KEY))
+        if hint and not detection.confident:
+            return Detection(hint, True, "hint")
+        return detection
+
+    def _from_text(self, text: str) -> Detection:
         letters = [ch for ch in text if ch.isalpha()]
         if not letters:
             return Detection(DEFAULT_LANGUAGE, False, "none")
@@ -100,6 +111,13 @@ class LanguageDetection:
             if list(votes.values()).count(votes[voted]) == 1:  # one clear winner
                 return Detection(voted, len(letters) >= self.min_letters and votes[voted] >= 2, "words")
         return Detection(best, confident, "langdetect")
+
+
+def supported_locale(value: object) -> str | None:
+    """ "sv-SE" -> "sv"; None for anything we do not serve."""
+    if isinstance(value, str) and value[:2].lower() in SUPPORTED:
+        return value[:2].lower()
+    return None
 
 
 def function_word_votes(text: str) -> dict[str, int]:

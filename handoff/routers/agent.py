@@ -82,16 +82,44 @@ async def set_presence(
     return user_out(agent)
 
 
+@router.get("/me")
+def me(agent: User = Depends(current_agent)) -> dict:
+    return user_out(agent)
+
+
+@router.get("/conversations")
+def my_conversations(agent: User = Depends(current_agent), session: Session = Depends(get_session)) -> dict:
+    """The chats this agent holds now (the console's tabs after a reload)."""
+    rows = session.scalars(
+        select(Conversation)
+        .where(Conversation.agent_id == agent.id, Conversation.state == "agent")
+        .order_by(Conversation.claimed_at)
+    ).all()
+    return {
+        "items": [
+            {
+                "conversation_id": c.id,
+                "language": c.language,
+                "priority": c.priority,
+                "reason": c.handoff_reason,
+                "first_message": first_player_text(session, c.id),
+            }
+            for c in rows
+        ]
+    }
+
+
 def first_player_text(session: Session, conversation_id: str) -> str:
-    return (
-        session.scalar(
-            select(Message.text)
-            .where(Message.conversation_id == conversation_id, Message.sender == "player")
-            .order_by(Message.id)
-            .limit(1)
-        )
-        or ""
+    """The player's first message as they saw it: a clicked button shows its title."""
+    first = session.scalar(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.sender == "player")
+        .order_by(Message.id)
+        .limit(1)
     )
+    if first is None:
+        return ""
+    return (first.meta or {}).get("button_title") or first.text
 
 
 @router.get("/queue")
@@ -171,10 +199,11 @@ async def push_queue_positions(session: Session, hub: Hub, language: str) -> Non
     waiting = session.scalars(
         select(Conversation).where(Conversation.state == "queued", Conversation.language == language)
     ).all()
-    for other in waiting:
-        place, wait = queue.place_and_wait(session, other, hub.settings.default_wait_s)
+    updates = [(other.id, *queue.place_and_wait(session, other, hub.settings.default_wait_s)) for other in waiting]
+    session.commit()  # never hold the database across an await
+    for conversation_id, place, wait in updates:
         await hub.broadcaster.to_player(
-            other.id, {"type": "status", "state": "queued", "position": place, "estimated_wait_s": wait}
+            conversation_id, {"type": "status", "state": "queued", "position": place, "estimated_wait_s": wait}
         )
 
 
@@ -281,11 +310,13 @@ async def resolve(
     session: Session = Depends(get_session),
     hub: Hub = Depends(get_hub),
 ) -> dict:
-    conversation = owned(session, conversation_id, agent)
+    owned(session, conversation_id, agent)
+    session.commit()  # never hold the database across a call to Rasa
     try:
         await hub.rasa.resume(conversation_id)
     except RasaUnavailable as exc:
         raise HubError(503, "the bot is not answering", "try again, or close the conversation") from exc
+    conversation = owned(session, conversation_id, agent)
     conversation.state = "bot"
     conversation.handoff_reason = None
     meta = {"resolved_by": agent.display_name, "rating_requested": True}

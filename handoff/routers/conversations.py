@@ -30,6 +30,13 @@ class NewConversation(BaseModel):
 
 class PlayerMessage(BaseModel):
     text: str
+    # The title of the quick-reply button the player clicked (``text`` is then its payload):
+    # what the player saw, so transcripts show "Withdrawal times", not "/faq{...}".
+    title: str | None = Field(None, max_length=200)
+
+
+class ConversationUpdate(BaseModel):
+    language: str = Field(pattern="^(fi|sv|ru|tr|en)$")
 
 
 class RatingIn(BaseModel):
@@ -51,7 +58,13 @@ def store(session: Session, conversation: Conversation, sender: str, text: str, 
 def status_of(session: Session, hub: Hub, conversation: Conversation) -> dict:
     place, wait = queue.place_and_wait(session, conversation, hub.settings.default_wait_s)
     agent = conversation.agent.display_name if conversation.agent else None
-    return {"state": conversation.state, "position": place, "estimated_wait_s": wait, "agent": agent}
+    return {
+        "state": conversation.state,
+        "language": conversation.language,
+        "position": place,
+        "estimated_wait_s": wait,
+        "agent": agent,
+    }
 
 
 @router.post("", status_code=201)
@@ -94,7 +107,8 @@ async def post_message(
     if conversation.state == "closed":
         raise HubError(409, "conversation closed", "start a new conversation")
 
-    player_message = store(session, conversation, "player", text)
+    meta = {"button_title": body.title.strip()} if body.title and body.title.strip() and text.startswith("/") else {}
+    player_message = store(session, conversation, "player", text, meta=meta)
     session.commit()  # stored before anything else happens: never lost
     await hub.broadcaster.to_agents(
         {"type": "player_message", "conversation_id": conversation.id, "message": message_out(player_message, True)},
@@ -110,8 +124,6 @@ async def post_message(
 
 async def bot_turn(session: Session, hub: Hub, conversation: Conversation, text: str) -> list[Message]:
     """Forward to Rasa and store its replies; if Rasa is down, say so and offer a person."""
-    # The widget's locale sets the language of the first turn; after that the player's own words
-    # (and explicit "in English please" switches) decide.
     first_turn = (
         session.scalar(
             select(func.count())
@@ -120,7 +132,12 @@ async def bot_turn(session: Session, hub: Hub, conversation: Conversation, text:
         )
         == 0
     )
-    metadata = {"locale": conversation.locale} if conversation.locale and first_turn else {}
+    # The player's own choice in the widget decides every turn; the browser's locale is only a hint
+    # for the first turn, used when the words themselves do not show the language.
+    if conversation.language_chosen:
+        metadata = {"locale": conversation.language}
+    else:
+        metadata = {"locale_hint": conversation.locale} if conversation.locale and first_turn else {}
     session.commit()  # end the read transaction: never hold the database while waiting for Rasa
     try:
         replies = await hub.rasa.send(conversation.id, text, metadata)
@@ -181,6 +198,20 @@ def handoff_notices(session: Session, hub: Hub, conversation: Conversation) -> l
     message = store(session, conversation, "system", text, meta={"language": conversation.language, **meta})
     session.commit()
     return [message]
+
+
+@router.patch("/{conversation_id}")
+def choose_language(
+    body: ConversationUpdate,
+    conversation: Conversation = Depends(current_conversation),
+    session: Session = Depends(get_session),
+    hub: Hub = Depends(get_hub),
+) -> dict:
+    """The widget's language selector: from now on the bot and the queue use this language."""
+    conversation.language = body.language
+    conversation.language_chosen = True
+    session.commit()
+    return {"language": conversation.language, "status": status_of(session, hub, conversation)}
 
 
 @router.get("/{conversation_id}/messages")
@@ -247,12 +278,11 @@ async def player_socket(websocket: WebSocket, conversation_id: str, token: str =
         while True:
             event = await websocket.receive_json()
             if event.get("type") == "typing":
-                with hub.sessions() as session:
+                with hub.sessions() as session:  # closed before the await below (see deps.py)
                     conversation = session.get(Conversation, conversation_id)
-                    if conversation and conversation.agent_id:
-                        await hub.broadcaster.to_agents(
-                            {"type": "typing", "conversation_id": conversation_id}, [conversation.agent_id]
-                        )
+                    agent_id = conversation.agent_id if conversation else None
+                if agent_id:
+                    await hub.broadcaster.to_agents({"type": "typing", "conversation_id": conversation_id}, [agent_id])
     except (WebSocketDisconnect, ValueError):
         pass
     finally:

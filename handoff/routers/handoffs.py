@@ -38,10 +38,12 @@ async def take_over(body: HandoffIn, session: Session = Depends(get_session), hu
     queue.enqueue(session, conversation, body.reason, priority, body.suggestions)
     session.commit()
     place, wait = queue.place_and_wait(session, conversation, hub.settings.default_wait_s)
-    await hub.broadcaster.to_agents({"type": "queue", "conversation_id": conversation.id})
-    return {
+    result = {
         "state": conversation.state,
         "position": place,
         "estimated_wait_s": wait,
         "agents_online": queue.agents_online(session, conversation.language),
     }
+    session.commit()  # never hold the database across an await
+    await hub.broadcaster.to_agents({"type": "queue", "conversation_id": conversation.id})
+    return result

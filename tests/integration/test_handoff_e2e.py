@@ -9,36 +9,14 @@ import pytest
 import requests
 from websockets.sync.client import connect
 
-from tests.conftest import free_port
+from tests.conftest import run_full_stack
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def full_stack(settings, tmp_path_factory):
-    from bot.build import build_all
-    from bot.services import start_stack, stop_stack, with_hub
-    from handoff.demo import ensure_demo_agent
-
-    s = with_hub(
-        settings.model_copy(
-            update={
-                "rasa_port": free_port(),
-                "action_port": free_port(),
-                "hub_port": free_port(),
-                "log_dir": tmp_path_factory.mktemp("logs"),
-                "hub_data_dir": tmp_path_factory.mktemp("hub"),
-                "database_url": "",
-                "demo_agent_password": "e2e-secret-pass",
-            }
-        )
-    )
-    model = build_all(s)
-    assert ensure_demo_agent(s) == (s.demo_agent_user, "e2e-secret-pass")
-    services = start_stack(s, model, hub=True)
-    s.__dict__["services"] = services  # for tests that stop one service
-    yield s
-    stop_stack(services)
+    yield from run_full_stack(settings, tmp_path_factory, "e2e-secret-pass")
 
 
 def events_until(ws, predicate, timeout: float = 20.0) -> list[dict]:
