@@ -29,6 +29,7 @@ class Service:
     health_url: str
     log_file: Path
     env: dict[str, str]
+    health_params: dict[str, str] = field(default_factory=dict)  # e.g. Rasa's API token, kept out of messages
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -45,7 +46,7 @@ class Service:
 
     def healthy(self) -> bool:
         try:
-            return requests.get(self.health_url, timeout=2).status_code == 200
+            return requests.get(self.health_url, params=self.health_params, timeout=2).status_code == 200
         except requests.RequestException:
             return False
 
@@ -76,7 +77,13 @@ def rasa_service(settings: Settings, model: Path) -> Service:
         "--cors",
         "*",
     ]
-    return Service("rasa", command, f"{settings.rasa_url}/status", settings.log_dir / "rasa.log", rasa_env(settings))
+    params = {}
+    if settings.rasa_token:  # protects /status, trackers and PUT /model (the REST webhook stays open)
+        command += ["--auth-token", settings.rasa_token]
+        params = {"token": settings.rasa_token}
+    return Service(
+        "rasa", command, f"{settings.rasa_url}/status", settings.log_dir / "rasa.log", rasa_env(settings), params
+    )
 
 
 def app_env(settings: Settings) -> dict[str, str]:
@@ -93,6 +100,8 @@ def app_env(settings: Settings) -> dict[str, str]:
         DATABASE_URL=settings.database_url,
         DATA_DIR=str(settings.data_dir),
         MODELS_DIR=str(settings.models_dir),
+        RASA_TOKEN=settings.rasa_token,
+        ADMIN_TOKEN=settings.admin_token,
     )
 
 
