@@ -106,23 +106,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from bot.kb.validate import validate
+    from bot.pipeline import validate
+    from bot.progress import TqdmProgress
 
-    settings = get_settings()
-    embed = None
-    if not args.no_embeddings:
-        from bot.build import ensure_embedding_model
-        from bot.embedding.model import load_embedder
-
-        ensure_embedding_model(settings)
-        embedder = load_embedder(settings.embedding_model, settings.embedding_prefix)
-        embed = lambda texts: embedder.encode(texts, progress=sys.stderr.isatty())  # noqa: E731
-    report = validate(settings.data_dir, embed, args.margin)
+    bars = TqdmProgress()
+    try:
+        report = validate(
+            get_settings(), embeddings=not args.no_embeddings, rasa=not args.no_rasa, margin=args.margin, progress=bars
+        )
+    finally:
+        bars.close()
     for warning in report.warnings:
         print(f"note: {warning}")
     for error in report.errors:
         print(f"error: {error}")
-    print(f"{len(report.errors)} errors, {len(report.warnings)} near-duplicate notes")
+    print(f"{len(report.errors)} errors, {len(report.warnings)} notes")
     return 1 if report.errors else 0
 
 
@@ -160,9 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--failures", action="store_true", help="list every line that did not get what it expects")
     ev.add_argument("--rasa-url", help="use an already running Rasa instead of starting one")
     ev.set_defaults(func=cmd_eval)
-    val = sub.add_parser("validate", help="check data/: languages, duplicates, near-duplicates, texts")
-    val.add_argument("--margin", type=float, default=0.05, help="near-duplicate report margin (cosine)")
-    val.add_argument("--no-embeddings", action="store_true", help="skip the near-duplicate report")
+    val = sub.add_parser(
+        "validate", help="check data/: schema, languages, duplicates, near-duplicates, texts, rasa data validate"
+    )
+    val.add_argument("--margin", type=float, default=0.05, help="'nearer to another topic' note margin (cosine)")
+    val.add_argument("--no-embeddings", action="store_true", help="skip the near-duplicate checks")
+    val.add_argument("--no-rasa", action="store_true", help="skip `rasa data validate` (~20 s)")
     val.set_defaults(func=cmd_validate)
     cal = sub.add_parser("calibrate", help="choose FAQ thresholds on half the dev set, report the other half")
     cal.add_argument("file", nargs="?", default="data/eval/dev.tsv")

@@ -62,6 +62,46 @@ def _exclusive(models_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def validate(
+    settings: Settings,
+    embeddings: bool = True,
+    rasa: bool = True,
+    margin: float = 0.05,
+    progress: ProgressCallback = ignore,
+):
+    """Every content check of ``bot.kb.validate`` (-> its ``Report``; errors block training).
+
+    Embeddings of variants the newest index already holds are reused, so only new texts are embedded.
+    """
+    from bot.kb.validate import validate as run_checks
+
+    embed = None
+    if embeddings:
+        from bot.build import ensure_embedding_model
+        from bot.embedding.model import load_embedder
+        from bot.index.faq_index import current_version, embed_missing, reusable_vectors
+
+        ensure_embedding_model(settings)
+        embedder = load_embedder(settings.embedding_model, settings.embedding_prefix)
+        current = current_version(settings.index_dir)
+        known = reusable_vectors(settings.index_dir / current if current else None, embedder)
+
+        def embed(texts: list[str]):
+            on_progress = lambda done, total: progress(Progress("embed", done, total))  # noqa: E731
+            return embed_missing(texts, embedder, known, on_progress=on_progress)[0]
+
+    progress(Progress("validate", 0, 1, "rasa data validate" if rasa else ""))
+    report = run_checks(
+        settings.data_dir,
+        embed,
+        margin=margin,
+        similarity=settings.near_duplicate_similarity,
+        rasa=settings if rasa else None,
+    )
+    progress(Progress("validate", 1, 1))
+    return report
+
+
 def train(settings: Settings, progress: ProgressCallback = ignore, force: bool = False) -> TrainResult:
     """Rebuild only what changed (FAQ index and/or Rasa model) and record the release.
 

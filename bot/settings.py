@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     publish_timeout_s: float = 180.0  # how long publishing waits for a server to load new artifacts
     eval_drop_warn_points: float = 2.0  # `bot eval` warns when a language drops more than this
     # `bot validate`: variants of two different topics at least this similar (cosine) are an error.
-    near_duplicate_similarity: float = 0.97
+    near_duplicate_similarity: float = 0.98
 
     # --- embedding model and FAQ index ---
     # Any sentence-transformers name or folder. The default is built offline by `bot model`.
