@@ -70,6 +70,8 @@ def rasa_service(settings: Settings, model: Path) -> Service:
         str(model),
         "--endpoints",
         str(PROJECT_ROOT / "endpoints.yml"),
+        "--credentials",  # the REST channel, and the model swap channel of `bot publish`
+        str(PROJECT_ROOT / "credentials.yml"),
         "--interface",
         settings.host,
         "--port",
@@ -81,9 +83,8 @@ def rasa_service(settings: Settings, model: Path) -> Service:
     if settings.rasa_token:  # protects /status, trackers and PUT /model (the REST webhook stays open)
         command += ["--auth-token", settings.rasa_token]
         params = {"token": settings.rasa_token}
-    return Service(
-        "rasa", command, f"{settings.rasa_url}/status", settings.log_dir / "rasa.log", rasa_env(settings), params
-    )
+    env = dict(rasa_env(settings), RASA_TOKEN=settings.rasa_token)  # read by bot.rasa_server.model_swap
+    return Service("rasa", command, f"{settings.rasa_url}/status", settings.log_dir / "rasa.log", env, params)
 
 
 def app_env(settings: Settings) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """HTTP clients for the admin side of the running stack: Rasa's HTTP API and the action server's.
 
-Rasa authenticates its API with ``?token=`` (``rasa run --auth-token``); the action server's admin
+Rasa authenticates its API (and our model swap channel) with ``?token=`` (``rasa run
+--auth-token``, ``RASA_TOKEN``); the action server's admin
 endpoints with ``Authorization: Bearer``. Both raise ``StackError`` with a readable message.
 """
 
@@ -35,15 +36,21 @@ class RasaApi:
             raise StackError(f"Rasa at {self.url} does not answer: {exc}") from exc
         return _check(response, "Rasa GET /status").json()
 
-    def load_model(self, model_file: str, timeout: float) -> None:
-        """``PUT /model``: Rasa loads the model, then swaps its agent; trackers stay (see endpoints.yml)."""
+    def load_model(self, model_file: str, timeout: float) -> dict:
+        """Load a model and swap it in while the old one keeps answering (``bot.rasa_server.model_swap``).
+
+        Rasa's own ``PUT /model`` would do the same but pauses every conversation while it loads.
+        """
         try:
-            response = requests.put(
-                f"{self.url}/model", params=self.params, json={"model_file": model_file}, timeout=timeout
+            response = requests.post(
+                f"{self.url}/webhooks/model_swap/load",
+                params=self.params,
+                json={"model_file": model_file},
+                timeout=timeout,
             )
         except requests.RequestException as exc:
             raise StackError(f"Rasa at {self.url} did not load {model_file}: {exc}") from exc
-        _check(response, "Rasa PUT /model")
+        return _check(response, "Rasa POST /webhooks/model_swap/load").json()
 
 
 class ActionAdminApi:
