@@ -119,7 +119,6 @@ def train(settings: Settings, progress: ProgressCallback = ignore, force: bool =
             kb = load_knowledge_base(settings.faq_dir)
         except KnowledgeBaseError as exc:
             raise PipelineError(str(exc)) from exc
-        t0 = time.perf_counter()
         manifest, index_built = build_faq_index(
             settings,
             force=force,
@@ -127,7 +126,6 @@ def train(settings: Settings, progress: ProgressCallback = ignore, force: bool =
             kb=kb,
             on_progress=lambda done, total: progress(Progress("index", done, total)),
         )
-        index_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
         progress(Progress("rasa", 0, 100, "checking"))
         try:
@@ -138,15 +136,11 @@ def train(settings: Settings, progress: ProgressCallback = ignore, force: bool =
             raise PipelineError(str(exc)) from exc
         progress(Progress("rasa", 100, 100, "trained" if trained else "up to date"))
         rasa_seconds = time.perf_counter() - t0
-        release = _record(
-            settings,
-            manifest,
-            model,
-            rasa_fingerprint(settings, kb),
-            index_built,
-            trained,
-            {"index": round(index_seconds, 2), "rasa": round(rasa_seconds, 2)},
-        )
+        build_seconds = {
+            "index": manifest.build_seconds if index_built else 0.0,
+            "rasa": round(rasa_seconds, 2) if trained else 0.0,
+        }
+        release = _record(settings, manifest, model, rasa_fingerprint(settings, kb), build_seconds)
     return TrainResult(
         release=release,
         rasa_model=model,
@@ -158,14 +152,9 @@ def train(settings: Settings, progress: ProgressCallback = ignore, force: bool =
 
 
 def _record(
-    settings: Settings,
-    manifest,
-    model: Path,
-    rasa_fp: str,
-    index_built: bool,
-    rasa_trained: bool,
-    seconds: dict[str, float],
+    settings: Settings, manifest, model: Path, rasa_fp: str, build_seconds: dict[str, float]
 ) -> releases.Release:
+    """The release of this (index, model) pair: the existing one, or a new one after the latest."""
     models_dir = settings.models_dir
     rid = releases.release_id(manifest.version, rasa_fp)
     try:
@@ -179,10 +168,7 @@ def _record(
             index_dir=str((settings.index_dir / manifest.version).relative_to(models_dir)),
             rasa_model=str(model.relative_to(models_dir)),
             fingerprints={"faq": manifest.kb_fingerprint, "rasa": rasa_fp, "embedding_model": manifest.model},
-            build_seconds={
-                "index": manifest.build_seconds if index_built else 0.0,
-                "rasa": seconds["rasa"] if rasa_trained else 0.0,
-            },
+            build_seconds=build_seconds,
             previous=previous if previous != rid else None,
         )
         releases.save(models_dir, release)
