@@ -139,7 +139,7 @@ def main() -> int:
                     "edit -> live": f"{t_live:.1f} s",
                     "  train (Rasa)": f"{t_train:.1f} s, retrained: {trained.rasa_retrained}, "
                     f"index rebuilt: {trained.index_rebuilt}",
-                    "  publish (PUT /model)": f"{published.rasa_seconds:.1f} s",
+                    "  publish (background model swap)": f"{published.rasa_seconds:.1f} s",
                     "intent of the new example after": intent,
                 },
                 stream,
