@@ -40,13 +40,16 @@ _lock = threading.Lock()
 _runtime: Runtime | None = None
 
 
-def load_runtime(settings: Settings | None = None) -> Runtime:
+def load_runtime(settings: Settings | None = None, index_version: str | None = None) -> Runtime:
+    """Load the knowledge base, texts and an index version (the newest when ``index_version`` is None)."""
     settings = settings or get_settings()
     embedder = load_embedder(settings.embedding_model, settings.embedding_prefix)
-    index = FaqIndex.load_current(settings.index_dir, embedder, settings.lexical_weight, settings.faq_topic_pool)
+    index = FaqIndex.load_current(
+        settings.index_dir, embedder, settings.lexical_weight, settings.faq_topic_pool, version=index_version
+    )
     kb = load_knowledge_base(settings.faq_dir)
     if index.manifest.kb_fingerprint != kb.fingerprint:
-        logger.warning("FAQ index %s is older than data/faq: run `python -m bot build`", index.manifest.version)
+        logger.warning("FAQ index %s does not match data/faq: run `python -m bot train`", index.manifest.version)
     thresholds = Thresholds(
         answer_score=settings.faq_answer_score,
         answer_margin=settings.faq_answer_margin,
@@ -66,8 +69,13 @@ def runtime() -> Runtime:
         return _runtime
 
 
-def swap_runtime(new: Runtime) -> None:
-    """Replace the loaded knowledge base and index in place (used by publishing)."""
+def swap_runtime(new: Runtime) -> Runtime | None:
+    """Replace the loaded knowledge base and index in place (used by publishing); return the old one.
+
+    Actions take ``runtime()`` once per call, so a call that began before the swap finishes on the
+    old runtime and the next one uses the new: no request ever sees half of each.
+    """
     global _runtime
     with _lock:
-        _runtime = new
+        old, _runtime = _runtime, new
+    return old

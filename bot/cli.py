@@ -18,11 +18,48 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    from bot.build import build_all
+def cmd_train(args: argparse.Namespace) -> int:
+    from bot.pipeline import PipelineError, train
+    from bot.progress import TqdmProgress
 
-    model = build_all(get_settings(), force=args.force)
-    print(f"Rasa model: {model}")
+    bars = TqdmProgress()
+    try:
+        result = train(get_settings(), progress=bars, force=args.force)
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        bars.close()
+    index = f"rebuilt ({result.index_embedded} variants embedded)" if result.index_rebuilt else "up to date"
+    print(
+        f"release {result.release.id}: FAQ index {result.release.index_version} {index}; "
+        f"Rasa model {result.rasa_model.name} {'retrained' if result.rasa_retrained else 'up to date'}; "
+        f"{result.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from bot.pipeline import PipelineError, publish
+    from bot.progress import TqdmProgress
+
+    bars = TqdmProgress()
+    try:
+        result = publish(get_settings(), release_id=args.release, progress=bars)
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        bars.close()
+
+    def said(swapped: bool, seconds: float) -> str:
+        return f"swapped in {seconds:.1f} s" if swapped else "already live"
+
+    print(
+        f"release {result.release} published: action server index {result.index_version} "
+        f"{said(result.index_swapped, result.index_seconds)}; Rasa model {result.rasa_model} "
+        f"{said(result.rasa_swapped, result.rasa_seconds)}"
+    )
     return 0
 
 
@@ -69,23 +106,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from bot.kb.validate import validate
+    from bot.pipeline import validate
+    from bot.progress import TqdmProgress
 
-    settings = get_settings()
-    embed = None
-    if not args.no_embeddings:
-        from bot.build import ensure_embedding_model
-        from bot.embedding.model import load_embedder
-
-        ensure_embedding_model(settings)
-        embedder = load_embedder(settings.embedding_model, settings.embedding_prefix)
-        embed = lambda texts: embedder.encode(texts, progress=sys.stderr.isatty())  # noqa: E731
-    report = validate(settings.data_dir, embed, args.margin)
+    bars = TqdmProgress()
+    try:
+        report = validate(
+            get_settings(), embeddings=not args.no_embeddings, rasa=not args.no_rasa, margin=args.margin, progress=bars
+        )
+    finally:
+        bars.close()
     for warning in report.warnings:
         print(f"note: {warning}")
     for error in report.errors:
         print(f"error: {error}")
-    print(f"{len(report.errors)} errors, {len(report.warnings)} near-duplicate notes")
+    print(f"{len(report.errors)} errors, {len(report.warnings)} notes")
     return 1 if report.errors else 0
 
 
@@ -99,9 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("model", help="convert the packaged embedding model into models/").set_defaults(func=cmd_model)
-    build = sub.add_parser("build", help="build what changed: embedding model, FAQ index, Rasa model")
-    build.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
-    build.set_defaults(func=cmd_build)
+    for name in ("train", "build"):
+        train = sub.add_parser(
+            name,
+            help="rebuild what changed (FAQ index in seconds; Rasa only after NLU/rules/domain/config/texts edits)"
+            + ("; an alias of train" if name == "build" else ""),
+        )
+        train.add_argument("--force", action="store_true", help="rebuild everything even when nothing changed")
+        train.set_defaults(func=cmd_train)
+    pub = sub.add_parser("publish", help="swap the running stack to the newest release without downtime")
+    pub.add_argument("--release", help="a release id under models/releases (default: the latest trained)")
+    pub.set_defaults(func=cmd_publish)
     sub.add_parser("run", help="build what changed, start Rasa and the action server").set_defaults(func=cmd_run)
     ev = sub.add_parser("eval", help="evaluate a TSV file (lang, expect, text) against the real bot")
     ev.add_argument("file")
@@ -115,9 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--failures", action="store_true", help="list every line that did not get what it expects")
     ev.add_argument("--rasa-url", help="use an already running Rasa instead of starting one")
     ev.set_defaults(func=cmd_eval)
-    val = sub.add_parser("validate", help="check data/: languages, duplicates, near-duplicates, texts")
-    val.add_argument("--margin", type=float, default=0.05, help="near-duplicate report margin (cosine)")
-    val.add_argument("--no-embeddings", action="store_true", help="skip the near-duplicate report")
+    val = sub.add_parser(
+        "validate", help="check data/: schema, languages, duplicates, near-duplicates, texts, rasa data validate"
+    )
+    val.add_argument("--margin", type=float, default=0.05, help="'nearer to another topic' note margin (cosine)")
+    val.add_argument("--no-embeddings", action="store_true", help="skip the near-duplicate checks")
+    val.add_argument("--no-rasa", action="store_true", help="skip `rasa data validate` (~20 s)")
     val.set_defaults(func=cmd_validate)
     cal = sub.add_parser("calibrate", help="choose FAQ thresholds on half the dev set, report the other half")
     cal.add_argument("file", nargs="?", default="data/eval/dev.tsv")

@@ -29,6 +29,7 @@ class Service:
     health_url: str
     log_file: Path
     env: dict[str, str]
+    health_params: dict[str, str] = field(default_factory=dict)  # e.g. Rasa's API token, kept out of messages
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -45,7 +46,7 @@ class Service:
 
     def healthy(self) -> bool:
         try:
-            return requests.get(self.health_url, timeout=2).status_code == 200
+            return requests.get(self.health_url, params=self.health_params, timeout=2).status_code == 200
         except requests.RequestException:
             return False
 
@@ -69,6 +70,8 @@ def rasa_service(settings: Settings, model: Path) -> Service:
         str(model),
         "--endpoints",
         str(PROJECT_ROOT / "endpoints.yml"),
+        "--credentials",  # the REST channel, and the model swap channel of `bot publish`
+        str(PROJECT_ROOT / "credentials.yml"),
         "--interface",
         settings.host,
         "--port",
@@ -76,7 +79,12 @@ def rasa_service(settings: Settings, model: Path) -> Service:
         "--cors",
         "*",
     ]
-    return Service("rasa", command, f"{settings.rasa_url}/status", settings.log_dir / "rasa.log", rasa_env(settings))
+    params = {}
+    if settings.rasa_token:  # protects /status, trackers and PUT /model (the REST webhook stays open)
+        command += ["--auth-token", settings.rasa_token]
+        params = {"token": settings.rasa_token}
+    env = dict(rasa_env(settings), RASA_TOKEN=settings.rasa_token)  # read by bot.rasa_server.model_swap
+    return Service("rasa", command, f"{settings.rasa_url}/status", settings.log_dir / "rasa.log", env, params)
 
 
 def app_env(settings: Settings) -> dict[str, str]:
@@ -93,6 +101,8 @@ def app_env(settings: Settings) -> dict[str, str]:
         DATABASE_URL=settings.database_url,
         DATA_DIR=str(settings.data_dir),
         MODELS_DIR=str(settings.models_dir),
+        RASA_TOKEN=settings.rasa_token,
+        ADMIN_TOKEN=settings.admin_token,
     )
 
 

@@ -30,8 +30,20 @@ class Settings(BaseSettings):
     action_port: int = 5055
     hub_port: int = 8000
     startup_timeout_s: float = 240.0
-    # Rasa training: how many variants per topic and language become examples of the `faq` intent.
+    # Rasa training: the FIRST N variants per topic and language become examples of the `faq` intent
+    # (a stable selection: appending variants never retrains Rasa).
     rasa_faq_examples_per_topic: int = 12
+    # Rasa's HTTP API token (`rasa run --auth-token`): needed for /status, trackers and PUT /model.
+    # Empty: Rasa's API runs without authentication. Change it in production.
+    rasa_token: str = "dev-rasa-token"
+
+    # --- content pipeline (bot validate / train / eval / publish) ---
+    # Bearer token of the action server's POST /admin/reload; empty disables the admin endpoints.
+    admin_token: str = "dev-admin-token"
+    publish_timeout_s: float = 180.0  # how long publishing waits for a server to load new artifacts
+    eval_drop_warn_points: float = 2.0  # `bot eval` warns when a language drops more than this
+    # `bot validate`: variants of two different topics at least this similar (cosine) are an error.
+    near_duplicate_similarity: float = 0.98
 
     # --- embedding model and FAQ index ---
     # Any sentence-transformers name or folder. The default is built offline by `bot model`.

@@ -35,9 +35,10 @@ def merge_replies(raw: list[dict]) -> list[BotReply]:
 class RasaClient:
     """One pooled HTTP client for the hub's lifetime: no new connection per player message."""
 
-    def __init__(self, base_url: str, timeout: float) -> None:
+    def __init__(self, base_url: str, timeout: float, token: str = "") -> None:
         self.base_url = base_url
         self.timeout = timeout
+        self.params = {"token": token} if token else {}  # Rasa's API token (trackers, status)
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -73,7 +74,7 @@ class RasaClient:
         ]
         try:
             response = await self.client.post(
-                f"{self.base_url}/conversations/{conversation_id}/tracker/events", json=events
+                f"{self.base_url}/conversations/{conversation_id}/tracker/events", json=events, params=self.params
             )
             response.raise_for_status()
         except httpx.HTTPError as exc:
@@ -82,6 +83,6 @@ class RasaClient:
     async def healthy(self) -> bool:
         try:
             async with httpx.AsyncClient(timeout=3) as client:
-                return (await client.get(f"{self.base_url}/status")).status_code == 200
+                return (await client.get(f"{self.base_url}/status", params=self.params)).status_code == 200
         except httpx.HTTPError:
             return False

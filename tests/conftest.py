@@ -51,8 +51,9 @@ def faq_index(settings, embedder):
 class Bot:
     """A client of the running Rasa server's REST channel."""
 
-    def __init__(self, rasa_url: str) -> None:
+    def __init__(self, rasa_url: str, token: str = "") -> None:
         self.url = rasa_url
+        self.params = {"token": token} if token else {}  # Rasa's API token (trackers, status)
 
     def new_sender(self) -> str:
         return f"test-{uuid.uuid4().hex}"
@@ -66,7 +67,7 @@ class Bot:
         return response.json()
 
     def tracker(self, sender: str) -> dict:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30)
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker", params=self.params, timeout=30)
         response.raise_for_status()
         return response.json()
 
@@ -123,7 +124,7 @@ def run_full_stack(settings: Settings, tmp_path_factory, agent_password: str):
 
 @pytest.fixture(scope="session")
 def bot(stack) -> Bot:
-    return Bot(stack.rasa_url)
+    return Bot(stack.rasa_url, stack.rasa_token)
 
 
 def texts_of(replies: list[dict]) -> list[str]:

@@ -25,13 +25,15 @@ class Outcome:
     error: str | None = None
 
 
-def run_case(rasa_url: str, case: Case, timeout: float = 30.0) -> Outcome:
+def run_case(rasa_url: str, case: Case, timeout: float = 30.0, token: str = "") -> Outcome:
     sender = f"eval-{uuid.uuid4().hex}"
     try:
         replies = requests.post(
             f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": case.text}, timeout=timeout
         ).json()
-        tracker = requests.get(f"{rasa_url}/conversations/{sender}/tracker", timeout=timeout).json()
+        tracker = requests.get(
+            f"{rasa_url}/conversations/{sender}/tracker", params={"token": token} if token else {}, timeout=timeout
+        ).json()
     except (requests.RequestException, ValueError) as exc:
         return Outcome(case, None, None, None, None, None, None, [], [], error=str(exc))
     latest = tracker.get("latest_message") or {}
@@ -51,6 +53,6 @@ def run_case(rasa_url: str, case: Case, timeout: float = 30.0) -> Outcome:
     )
 
 
-def run_cases(rasa_url: str, cases: list[Case], workers: int = 4) -> list[Outcome]:
+def run_cases(rasa_url: str, cases: list[Case], workers: int = 4, token: str = "") -> list[Outcome]:
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(lambda c: run_case(rasa_url, c), cases))
+        return list(pool.map(lambda c: run_case(rasa_url, c, token=token), cases))

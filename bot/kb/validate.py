@@ -1,9 +1,11 @@
-"""``bot validate``: checks of the content that a YAML schema cannot express.
+"""``bot validate``: every check of the content, each message naming file, entry and field.
 
-Errors (exit code 1): a file that does not load, a topic missing a language, a variant under two
-topics, an NLU example under two intents or equal to an FAQ variant, bot texts whose keys differ
-between languages. Reports (exit code 0): variants that sit nearer, in embedding space, to another
-topic's variants than to their own by more than ``margin`` — candidates for rewording.
+Errors (exit code 1): malformed YAML or fields (``bot.kb.schema``), a topic missing a language, a
+variant under two topics, two variants of different topics at least ``similarity`` alike in
+embedding space (near-duplicates), an NLU example under two intents or equal to an FAQ variant, bot
+texts whose keys differ between languages, and errors of Rasa's own ``rasa data validate`` on the
+generated training inputs. Notes (exit code 0): variants that sit nearer to another topic's variants
+than to their own by more than ``margin`` (candidates for rewording), and Rasa's warnings.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from bot.kb.model import LANGUAGES, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from bot.kb.schema import check_faq_files, check_nlu_file
 from bot.kb.texts import load_texts
+from bot.settings import Settings
 
 NLU_INTENTS = {
     "greet",
@@ -53,7 +56,7 @@ def check_kb(kb: KnowledgeBase, faq_dir: Path, report: Report) -> None:
         first = seen.setdefault(key, topic_id)
         if first != topic_id:
             report.errors.append(
-                f"{faq_dir / (lang + '.yml')}: topic {topic_id}: question {question!r} is also under {first}"
+                f"{faq_dir / (lang + '.yml')}: topic {topic_id}: field questions: {question!r} is also under {first}"
             )
 
 
@@ -62,36 +65,32 @@ def nlu_examples(nlu_dir: Path, report: Report) -> dict[tuple[str, str], str]:
     found: dict[tuple[str, str], str] = {}
     for lang in LANGUAGES:
         path = nlu_dir / f"{lang}.yml"
-        if not path.exists():
-            report.errors.append(f"{path}: missing")
-            continue
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            report.errors.append(f"{path}: not valid YAML: {exc}")
+        errors, examples = check_nlu_file(path)
+        report.errors += errors
+        if errors and not examples:
             continue
         intents = set()
-        for block in data.get("nlu") or []:
-            intent = block.get("intent")
+        for intent, example in examples:
             intents.add(intent)
-            for line in (block.get("examples") or "").splitlines():
-                if not line.strip().startswith("- "):
-                    continue
-                example = line.strip()[2:].strip()
-                first = found.setdefault((lang, normalise(example)), intent)
-                if first != intent:
-                    report.errors.append(f"{path}: intent {intent}: example {example!r} is also under {first}")
+            first = found.setdefault((lang, normalise(example)), intent)
+            if first != intent:
+                report.errors.append(f"{path}: intent {intent}: example {example!r} is also under {first}")
         missing = NLU_INTENTS - intents
         if missing:
             report.errors.append(f"{path}: intents missing: {sorted(missing)}")
     return found
 
 
-def check_nlu_against_faq(kb: KnowledgeBase, examples: dict[tuple[str, str], str], report: Report) -> None:
+def check_nlu_against_faq(
+    kb: KnowledgeBase, examples: dict[tuple[str, str], str], faq_dir: Path, report: Report
+) -> None:
     for topic_id, lang, question in kb.variants():
         intent = examples.get((lang, normalise(question)))
         if intent:
-            report.errors.append(f"data/faq/{lang}.yml: topic {topic_id}: {question!r} is also an NLU {intent} example")
+            report.errors.append(
+                f"{faq_dir / (lang + '.yml')}: topic {topic_id}: field questions: {question!r} is also an NLU "
+                f"{intent} example"
+            )
 
 
 def check_texts(texts_dir: Path, report: Report) -> None:
@@ -127,20 +126,61 @@ def near_duplicates(kb: KnowledgeBase, vectors: np.ndarray, margin: float) -> li
     return found
 
 
-def validate(data_dir: Path, embed=None, margin: float = 0.05) -> Report:
-    """Run every check; ``embed`` (texts -> normalised vectors) enables the near-duplicate report."""
+def near_duplicate_pairs(kb: KnowledgeBase, vectors: np.ndarray, similarity: float, faq_dir: Path) -> list[str]:
+    """Pairs of variants of DIFFERENT topics (any languages) whose cosine reaches ``similarity``."""
+    entries = kb.variants()
+    topics = np.array([t for t, _, _ in entries])
+    sims = vectors @ vectors.T
+    close = np.argwhere(np.triu((sims >= similarity) & (topics[:, None] != topics[None, :]), k=1))
+    found = []
+    for i, j in close:
+        (topic_a, lang_a, text_a), (topic_b, lang_b, text_b) = entries[i], entries[j]
+        found.append(
+            f"{faq_dir / (lang_a + '.yml')}: topic {topic_a}: field questions: {text_a!r} is a near-duplicate "
+            f"(cosine {sims[i, j]:.3f}) of {faq_dir / (lang_b + '.yml')}: topic {topic_b}: {text_b!r}"
+        )
+    return found
+
+
+def validate(
+    data_dir: Path,
+    embed=None,
+    margin: float = 0.05,
+    similarity: float = 0.98,
+    rasa: Settings | None = None,
+) -> Report:
+    """Run every check and never raise on bad content.
+
+    ``embed`` (texts -> normalised vectors) enables the near-duplicate checks; ``rasa`` (settings
+    of the Rasa environment) runs ``rasa data validate`` on the generated training inputs.
+    """
     report = Report()
     faq_dir = data_dir / "faq"
-    try:
-        kb = load_knowledge_base(faq_dir)
-    except KnowledgeBaseError as exc:
-        report.errors.append(str(exc))
-        return report
-    check_kb(kb, faq_dir, report)
+    schema_errors = check_faq_files(faq_dir)
+    report.errors += schema_errors
+    kb = None
+    if not schema_errors:
+        try:
+            kb = load_knowledge_base(faq_dir)
+        except KnowledgeBaseError as exc:
+            report.errors.append(str(exc))
+    if kb is not None:
+        check_kb(kb, faq_dir, report)
     examples = nlu_examples(data_dir / "nlu", report)
-    check_nlu_against_faq(kb, examples, report)
+    if kb is not None:
+        check_nlu_against_faq(kb, examples, faq_dir, report)
     check_texts(data_dir / "texts", report)
-    if embed is not None:
+    if embed is not None and kb is not None:
         vectors = embed([q for _, _, q in kb.variants()])
+        report.errors += near_duplicate_pairs(kb, vectors, similarity, faq_dir)
         report.warnings += near_duplicates(kb, vectors, margin)
+    if rasa is not None:
+        if report.errors:
+            report.warnings.append("rasa data validate: skipped until the errors above are fixed")
+        else:
+            from bot.kb.rasa_validate import rasa_data_validate
+
+            errors, notes = rasa_data_validate(rasa.model_copy(update={"data_dir": data_dir}))
+            report.errors += errors
+            report.warnings += notes
     return report

@@ -170,4 +170,4 @@ def test_invalid_json_to_the_webhook_is_refused_cleanly(bot):
     )
     assert 400 <= response.status_code < 500
     assert "Traceback" not in response.text
-    assert requests.get(f"{bot.url}/status", timeout=10).status_code == 200
+    assert requests.get(f"{bot.url}/status", params=bot.params, timeout=10).status_code == 200
