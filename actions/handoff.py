@@ -72,4 +72,13 @@ class ActionHandoff(Action):
         reason = latest_entity(tracker, "reason")
         if reason not in REASONS:
             reason = "player_request"
-        return hand_off(dispatcher, tracker, reason)
+        return hand_off(dispatcher, tracker, reason, last_topic(tracker))
+
+
+def last_topic(tracker: Tracker) -> list[dict]:
+    """The FAQ topic the bot last answered, as the agent's first suggestion (often what the
+    player still needs help with)."""
+    topic_id = tracker.get_slot("faq_id")
+    if not topic_id:
+        return []
+    return [{"faq_id": topic_id, "score": tracker.get_slot("faq_score")}]

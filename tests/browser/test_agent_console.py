@@ -80,6 +80,12 @@ def test_turkish_player_agent_live_chat_resolve_and_rating(chromium, web_stack, 
         expect(bot_turn.locator(".chip", has_text="intent: faq")).to_be_visible()
         expect(bot_turn.locator(".chip", has_text=re.compile(r"conf: \d\.\d\d"))).to_be_visible()
 
+        # the topic the bot answered comes first among the suggestions, insertable in one click
+        suggestion = agent.locator(".suggestion", has_text=kb.title("withdrawal_time", "tr"))
+        suggestion.locator(".insert").click()
+        expect(agent.locator("#reply-text")).to_have_value(kb.answer("withdrawal_time", "tr")[0])
+        agent.locator("#reply-text").fill("")
+
         # canned replies in the player's language, one click into the reply box
         agent.locator(".canned-reply", has_text="Karşılama").click()
         expect(agent.locator("#reply-text")).to_have_value(re.compile("^Merhaba, beklediğiniz için teşekkürler!"))
