@@ -13,11 +13,11 @@ from bot.kb.model import load_knowledge_base
 from bot.kb.texts import load_texts
 from bot.settings import Settings, get_settings
 from handoff import errors, migrate
-from handoff.db import make_engine, make_session_factory, releasing_transactions
+from handoff.db import ReadOnlyRequests, make_engine, make_session_factory, releasing_transactions
 from handoff.deps import Hub
 from handoff.rasa_client import RasaClient
 from handoff.realtime import Broadcaster
-from handoff.routers import agent, canned, conversations, handoffs, ops, ui
+from handoff.routers import agent, canned, conversations, editor, handoffs, ops, ui
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,13 +42,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bot_texts=load_texts(settings.data_dir / "texts"),
     )
     errors.install(app)
+    app.add_middleware(ReadOnlyRequests)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[o.strip() for o in settings.hub_cors_origins.split(",") if o.strip()],
         allow_methods=["GET", "POST", "PATCH"],
         allow_headers=["Authorization", "Content-Type"],
     )
-    for module in (conversations, handoffs, agent, canned, ops, ui):
+    for module in (conversations, handoffs, agent, canned, editor, ops, ui):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ui.WEB_DIR), name="static")
     for route in app.routes:

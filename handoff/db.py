@@ -5,11 +5,17 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
+
+# Set for GET requests and WebSockets (ReadOnlyRequests in app.py): their transactions only read,
+# so on SQLite they BEGIN DEFERRED and never wait for, nor hold, the write lock (WAL readers see
+# the last committed state).
+reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -29,9 +35,9 @@ def make_engine(settings: Settings) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin_immediate(connection) -> None:
-            # Take the write lock at BEGIN: read-then-write transactions (claims) cannot interleave.
+            # Writers take the lock at BEGIN: read-then-write transactions (claims) cannot interleave.
             # So no transaction may stay open across a network call (see bot_turn).
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("BEGIN" if reading_only.get() else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -81,3 +87,21 @@ def releasing_transactions(endpoint: Callable) -> Callable:
             end(values)
 
     return sync_endpoint
+
+
+class ReadOnlyRequests:
+    """ASGI middleware: mark GET/HEAD requests and WebSockets as reading only (see ``reading_only``)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        reads = scope["type"] == "websocket" or (scope["type"] == "http" and scope["method"] in ("GET", "HEAD"))
+        if not reads:
+            await self.app(scope, receive, send)
+            return
+        token = reading_only.set(True)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            reading_only.reset(token)

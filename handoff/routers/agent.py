@@ -29,6 +29,7 @@ class Login(BaseModel):
 class AgentMessage(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
     internal: bool = False
+    faq_id: str | None = Field(None, max_length=64)  # the suggestion the agent inserted, if any
 
 
 class Transfer(BaseModel):
@@ -265,7 +266,7 @@ async def agent_message(
         text=body.text,
         internal=body.internal,
         agent_id=agent.id,
-        meta={"agent": agent.display_name},
+        meta={"agent": agent.display_name, **({"faq_id": body.faq_id} if body.faq_id in hub.kb.topics else {})},
     )
     session.add(message)
     session.commit()

@@ -93,6 +93,7 @@ async function startConsole() {
   $("console-view").hidden = false;
   $("me").textContent = `${state.me.display_name} (${state.me.role}) · ${state.me.languages.join(", ")}`;
   renderPresence();
+  for (const tab of document.querySelectorAll(".editor-only")) tab.hidden = !["admin", "editor"].includes(state.me.role);
   connect();
   await Promise.all([loadQueue(), loadMyChats()]);
 }
@@ -292,7 +293,10 @@ function renderSuggestions(suggestions) {
     item.append(el("p", "answer", suggestion.answer));
     const use = el("button", "insert", "Insert");
     use.type = "button";
-    use.addEventListener("click", () => insertReply(suggestion.answer));
+    use.addEventListener("click", () => {
+      insertReply(suggestion.answer);
+      state.insertedTopic = suggestion.faq_id; // tells the review inbox which topic helped
+    });
     item.append(use);
     list.append(item);
   }
@@ -322,8 +326,10 @@ async function sendReply(event) {
   try {
     const message = await api(`/api/agent/conversations/${state.current.conversation_id}/messages`, {
       method: "POST",
-      body: JSON.stringify({ text, internal: $("reply-internal").checked }),
+      body: JSON.stringify({ text, internal: $("reply-internal").checked, faq_id: state.insertedTopic || null }),
     });
+    state.insertedTopic = null;
+    state.lastTypingSent = 0; // the next keystroke starts a new "typing…" at once
     $("reply-text").value = "";
     $("reply-internal").checked = false;
     appendMessage(message);
@@ -354,6 +360,7 @@ function transfer() {
 }
 
 function sendTyping() {
+  if (!$("reply-text").value) return; // clearing the box is not typing
   const now = Date.now();
   if (state.current && state.socket?.readyState === 1 && now - state.lastTypingSent > 2000) {
     state.lastTypingSent = now;
@@ -434,12 +441,177 @@ async function saveCanned() {
   }
 }
 
+// ---------- knowledge base editor (editors and admins) ----------
+const LANGUAGE_ORDER = ["fi", "sv", "ru", "tr", "en"];
+
+async function loadTopics() {
+  const { items } = await api("/api/editor/topics");
+  state.topics = items;
+  const list = $("topic-list");
+  list.replaceChildren();
+  for (const topic of items) {
+    const item = el("li");
+    const button = el("button", null, topic.titles.en || topic.id);
+    button.type = "button";
+    button.dataset.topic = topic.id;
+    for (const lang of topic.missing) button.append(el("span", "badge missing", lang.toUpperCase()));
+    button.addEventListener("click", () => openTopic(topic.id));
+    item.append(button);
+    list.append(item);
+  }
+}
+
+async function openTopic(id) {
+  const topic = await api(`/api/editor/topics/${id}`);
+  for (const b of document.querySelectorAll("#topic-list button")) b.setAttribute("aria-current", String(b.dataset.topic === id));
+  const box = $("topic-editor");
+  box.replaceChildren();
+  box.append(el("h3", null, `${topic.id} · ${topic.handling}`), el("p", "muted", topic.facts));
+  const columns = el("div", "languages");
+  for (const lang of LANGUAGE_ORDER) {
+    const text = topic.languages[lang];
+    const column = el("form", `lang-column${text ? "" : " missing"}`);
+    column.dataset.language = lang;
+    column.append(el("strong", null, `${LANGUAGE_NAMES[lang]}${text ? "" : " · missing"}`));
+    const title = el("input", "title");
+    title.value = text?.title || "";
+    title.setAttribute("aria-label", `Title (${LANGUAGE_NAMES[lang]})`);
+    const answer = el("textarea", "answer");
+    answer.rows = 8;
+    answer.value = text?.answer || "";
+    answer.setAttribute("aria-label", `Answer (${LANGUAGE_NAMES[lang]})`);
+    const questions = el("textarea", "questions");
+    questions.rows = 10;
+    questions.value = (text?.questions || []).join("\n");
+    questions.setAttribute("aria-label", `Question variants, one per line (${LANGUAGE_NAMES[lang]})`);
+    const status = el("p", "save-status");
+    status.setAttribute("role", "status");
+    const save = el("button", "primary", `Save ${lang.toUpperCase()}`);
+    save.type = "submit";
+    column.append(el("label", "muted", "Title"), title, el("label", "muted", "Answer"), answer,
+      el("label", "muted", "Variants (one per line)"), questions, save, status);
+    column.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      status.className = "save-status";
+      status.textContent = "Saving…";
+      try {
+        await api(`/api/editor/topics/${topic.id}/${lang}`, {
+          method: "PUT",
+          body: JSON.stringify({ title: title.value, answer: answer.value, questions: questions.value.split("\n") }),
+        });
+        status.textContent = "Saved. Publish to make it live.";
+        column.classList.remove("missing");
+      } catch (error) {
+        status.className = "save-status error";
+        status.textContent = error.message;
+      }
+    });
+    columns.append(column);
+  }
+  box.append(columns);
+}
+
+async function startPublish() {
+  const status = $("publish-status");
+  $("publish").disabled = true;
+  try {
+    const { job } = await api("/api/editor/publish", { method: "POST" });
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const info = await api(`/api/editor/publish/${job}`);
+      const last = info.events[info.events.length - 1];
+      status.textContent = last ? `${last.stage}: ${last.message || ""} ${last.total ? `${last.done}/${last.total}` : ""} (${info.seconds} s)` : `starting… (${info.seconds} s)`;
+      if (info.state === "done") {
+        const r = info.result;
+        status.textContent = `Live: release ${r.release} in ${r.seconds} s (index ${r.index_rebuilt ? "rebuilt" : "unchanged"}, Rasa ${r.rasa_retrained ? "retrained" : "unchanged"}).`;
+        break;
+      }
+      if (info.state === "failed") {
+        status.textContent = `Publish failed: ${info.error}`;
+        break;
+      }
+    }
+  } catch (error) {
+    status.textContent = `Publish failed: ${error.message}`;
+  }
+  $("publish").disabled = false;
+}
+
+async function loadReview() {
+  const [{ groups, total }, { items: missing }] = await Promise.all([
+    api("/api/editor/review"), api("/api/editor/missing-translations"),
+  ]);
+  if (!state.topics) await loadTopics();
+  $("review-count").textContent = String(total);
+  const box = $("review-groups");
+  box.replaceChildren();
+  if (!total) box.append(el("p", "empty", "Nothing to review."));
+  for (const group of groups) {
+    box.append(el("h3", null, `${LANGUAGE_NAMES[group.language] || group.language}`));
+    for (const cluster of group.clusters) {
+      const card = el("div", "review-cluster");
+      card.append(el("strong", null, `${cluster.count} × asked`));
+      for (const item of cluster.items) {
+        const row = el("div", "review-item");
+        row.dataset.message = item.message_id;
+        row.append(el("span", "question", item.text), el("span", "badge lang", item.reason));
+        const pick = el("select");
+        pick.setAttribute("aria-label", "Topic");
+        const preferred = item.agent_topic || item.bot_topic || item.suggestions[0] || "";
+        for (const topic of state.topics) {
+          const option = el("option", null, `${topic.titles.en || topic.id}${topic.id === item.agent_topic ? " (agent used)" : ""}`);
+          option.value = topic.id;
+          option.selected = topic.id === preferred;
+          pick.append(option);
+        }
+        const add = el("button", "primary", "Add as variant");
+        add.type = "button";
+        const dismiss = el("button", null, "Dismiss");
+        dismiss.type = "button";
+        const decide = async (action) => {
+          try {
+            await api(`/api/editor/review/${item.message_id}`, {
+              method: "POST", body: JSON.stringify({ action, faq_id: action === "add" ? pick.value : null }),
+            });
+            row.replaceChildren(el("span", "muted", action === "add" ? `Added to ${pick.value}.` : "Dismissed."));
+          } catch (error) {
+            row.append(el("span", "error", error.message));
+          }
+        };
+        add.addEventListener("click", () => decide("add"));
+        dismiss.addEventListener("click", () => decide("dismiss"));
+        row.append(pick, add, dismiss);
+        card.append(row);
+      }
+      box.append(card);
+    }
+  }
+  const table = $("missing");
+  table.replaceChildren();
+  for (const row of missing) {
+    const tr = el("tr");
+    for (const value of [`${row.title_en} (${row.faq_id})`, LANGUAGE_NAMES[row.language], row.asks]) tr.append(el("td", null, String(value)));
+    table.append(tr);
+  }
+  if (!missing.length) {
+    const tr = el("tr");
+    const cell = el("td", "empty", "Every topic exists in every language.");
+    cell.colSpan = 3;
+    tr.append(cell);
+    table.append(tr);
+  }
+}
+
 // ---------- navigation ----------
 function showView(view) {
   for (const tab of document.querySelectorAll(".tab")) tab.setAttribute("aria-pressed", String(tab.dataset.view === view));
   $("chats-view").hidden = view !== "chats";
   $("tickets-view").hidden = view !== "tickets";
   $("canned-view").hidden = view !== "canned";
+  $("editor-view").hidden = view !== "editor";
+  $("review-view").hidden = view !== "review";
+  if (view === "editor") loadTopics();
+  if (view === "review") loadReview();
   if (view === "tickets") loadTickets();
   if (view === "canned") loadCannedEditor();
 }
@@ -506,6 +678,7 @@ $("transfer").addEventListener("click", transfer);
 $("canned-language").addEventListener("change", loadCannedEditor);
 $("canned-add").addEventListener("click", () => { state.cannedEdit.push({ title: "", text: "" }); renderCannedEditor(); });
 $("canned-save").addEventListener("click", saveCanned);
+$("publish").addEventListener("click", startPublish);
 window.addEventListener("focus", () => { state.focused = true; clearBadge(); });
 window.addEventListener("blur", () => { state.focused = false; });
 document.addEventListener("visibilitychange", () => { if (!document.hidden) clearBadge(); });

@@ -252,6 +252,7 @@
   async function send(text, title) {
     text = (text || "").trim();
     if (!text) return;
+    state.lastTypingSent = 0; // the next keystroke starts a new "typing…" at once
     const pending = renderMessage({ from: "player", text, meta: title ? { button_title: title } : {} });
     pending.classList.add("pending");
     try {
@@ -334,6 +335,7 @@
   }
 
   function sendTyping() {
+    if (!ui.input.value) return; // clearing the box is not typing
     const now = Date.now();
     if (state.socket && state.socket.readyState === 1 && state.status.state === "agent" && now - state.lastTypingSent > 2000) {
       state.lastTypingSent = now;
