@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # Origins allowed to call the player API from a page that embeds the widget ("*": any site;
     # the player API uses bearer tokens, never cookies, so this leaks nothing).
     hub_cors_origins: str = "*"
+    # The console's "Train and publish" then runs the held-out dev set through the live bot and
+    # compares it with the previous release (about 30 s); false skips that step.
+    editor_publish_eval: bool = True
 
     @property
     def canned_dir(self) -> Path:

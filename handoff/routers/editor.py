@@ -147,6 +147,7 @@ def run_publish(hub: Hub, job: PublishJob) -> None:
         trained = train(hub.settings, progress=progress)
         published = publish(hub.settings, progress=progress)
         hub.kb = load_knowledge_base(hub.settings.faq_dir)  # agents' suggestions show the new texts
+        progress_eval = evaluate_live(hub, trained.release.id, progress)
         job.result = {
             "release": trained.release.id,
             "index_rebuilt": trained.index_rebuilt,
@@ -154,10 +155,43 @@ def run_publish(hub: Hub, job: PublishJob) -> None:
             "index_swapped": published.index_swapped,
             "rasa_swapped": published.rasa_swapped,
             "seconds": round(trained.seconds + published.seconds, 1),
+            "eval": progress_eval,
         }
         job.state = "done"
     except (PipelineError, KnowledgeBaseError, OSError) as exc:
         job.error, job.state = str(exc), "failed"
+
+
+def evaluate_live(hub: Hub, release_id: str, progress) -> dict | None:
+    """The held-out half of the dev set through the now-live bot, stored with the release and
+    compared with the previous evaluated release (drops over EVAL_DROP_WARN_POINTS are warnings)."""
+    from bot.evaluation.cli import store_and_report
+    from bot.evaluation.dataset import DatasetError, load_cases
+    from bot.evaluation.report import summarize
+    from bot.evaluation.runner import run_cases
+    from bot.progress import Progress
+
+    settings = hub.settings
+    dev_set = settings.data_dir / "eval" / "dev.tsv"
+    if not settings.editor_publish_eval or not dev_set.exists():
+        return None
+    try:
+        cases = [c for c in load_cases(dev_set, set(hub.kb.topics)) if c.split == "holdout"]
+    except DatasetError as exc:
+        return {"error": str(exc)}
+    progress(Progress("eval", 0, len(cases), "held-out dev set through the live bot"))
+    started = time.perf_counter()
+    summary = summarize(run_cases(settings.rasa_url, cases, token=settings.rasa_token))
+    summary.update(file=str(dev_set.relative_to(settings.data_dir.parent)), split="holdout")
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    notes = store_and_report(settings, release_id, summary)
+    progress(Progress("eval", len(cases), len(cases), "done"))
+    return {
+        "faq_top1": {lang: row["faq_top1"] for lang, row in summary["per_language"].items()},
+        "overall": summary["overall"],
+        "warnings": [n for n in notes if n.startswith("WARNING")],
+        "notes": [n for n in notes if not n.startswith("WARNING")],
+    }
 
 
 @router.post("/publish", status_code=202)

@@ -524,6 +524,10 @@ async function startPublish() {
       if (info.state === "done") {
         const r = info.result;
         status.textContent = `Live: release ${r.release} in ${r.seconds} s (index ${r.index_rebuilt ? "rebuilt" : "unchanged"}, Rasa ${r.rasa_retrained ? "retrained" : "unchanged"}).`;
+        if (r.eval && r.eval.faq_top1) {
+          const figures = Object.entries(r.eval.faq_top1).map(([lang, v]) => `${lang} ${(100 * v).toFixed(1)}%`).join(" · ");
+          status.append(el("br"), `Held-out FAQ top-1: ${figures}. `, ...[...r.eval.warnings, ...r.eval.notes].map((n) => el("span", n.startsWith("WARNING") ? "error" : "muted", `${n} `)));
+        }
         break;
       }
       if (info.state === "failed") {

@@ -75,7 +75,9 @@ def test_edit_a_swedish_answer_publish_and_the_bot_answers_with_it(chromium, edi
         assert "Nytt svar från redaktören" in saved
 
         page.locator("#publish").click()
-        expect(page.locator("#publish-status")).to_have_text(re.compile("^Live: release"), timeout=180_000)
+        expect(page.locator("#publish-status")).to_have_text(re.compile("^Live: release"), timeout=240_000)
+        # then the held-out dev set ran through the live bot and was compared with the last release
+        expect(page.locator("#publish-status")).to_contain_text(re.compile(r"Held-out FAQ top-1: fi \d+\.\d%"))
         screenshot(page, "editor-published")
 
         player = context.new_page()

@@ -92,6 +92,18 @@ def client(hub_settings):
         yield test_client
 
 
+@pytest.fixture
+def data_copy_client(hub_settings, tmp_path):
+    """The hub on a copy of data/, so that saves (canned replies, FAQ edits) never touch the repository."""
+    from handoff.app import create_app
+
+    data = tmp_path / "data"
+    shutil.copytree(hub_settings.data_dir, data)
+    settings = hub_settings.model_copy(update={"data_dir": data})
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client, settings
+
+
 def create_user(hub_settings, name: str, password: str = "correct horse", **options) -> None:
     env_args = [f"--{k.replace('_', '-')}={v}" for k, v in options.items()]
     env = {"HUB_DATA_DIR": str(hub_settings.hub_data_dir), "DATABASE_URL": hub_settings.database_url, "PATH": ""}

@@ -4,27 +4,20 @@ the review inbox (add as variant, dismiss) and the missing-translation report.""
 from __future__ import annotations
 
 import difflib
-import shutil
 
 import pytest
 import yaml
-from fastapi.testclient import TestClient
 
 from handoff.models import Message
 from tests.hub.conftest import create_user, login, new_conversation
 
 
 @pytest.fixture
-def editor_client(hub_settings, tmp_path):
-    from handoff.app import create_app
-
-    data = tmp_path / "data"
-    shutil.copytree(hub_settings.data_dir, data)
-    settings = hub_settings.model_copy(update={"data_dir": data})
-    with TestClient(create_app(settings)) as client:
-        create_user(settings, "edith", role="editor")
-        create_user(settings, "arto", role="agent")
-        yield client, settings, login(client, "edith"), login(client, "arto")
+def editor_client(data_copy_client):
+    client, settings = data_copy_client
+    create_user(settings, "edith", role="editor")
+    create_user(settings, "arto", role="agent")
+    return client, settings, login(client, "edith"), login(client, "arto")
 
 
 def test_agents_are_refused_editors_see_every_topic_in_five_languages(editor_client):

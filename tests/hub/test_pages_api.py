@@ -3,11 +3,7 @@ the agent's own chats, canned replies (editable by admins and editors only)."""
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
 import yaml
-from fastapi.testclient import TestClient
 
 from tests.hub.conftest import create_user, login, new_conversation, queue_it
 
@@ -64,18 +60,6 @@ def test_me_and_my_chats(client, hub_settings):
     client.post(f"/api/agent/conversations/{cid}/claim", headers=auth)
     mine = client.get("/api/agent/conversations", headers=auth).json()["items"]
     assert [(c["conversation_id"], c["first_message"]) for c in mine] == [(cid, "rahat ei tullut")]
-
-
-@pytest.fixture
-def data_copy_client(hub_settings, tmp_path):
-    """The hub on a copy of data/, so that saving canned replies never touches the repository."""
-    from handoff.app import create_app
-
-    data = tmp_path / "data"
-    shutil.copytree(hub_settings.data_dir, data)
-    settings = hub_settings.model_copy(update={"data_dir": data})
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client, settings
 
 
 def test_canned_replies_read_by_agents_edited_by_admins_and_editors(data_copy_client):
