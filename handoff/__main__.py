@@ -14,7 +14,7 @@ from handoff.models import ROLES, User
 
 
 def create_user(args: argparse.Namespace) -> int:
-    from handoff.db import make_engine, make_session_factory
+    from handoff.db import Database
     from handoff.migrate import upgrade
     from handoff.security import hash_password
 
@@ -30,12 +30,12 @@ def create_user(args: argparse.Namespace) -> int:
     if len(password) < 8:
         print("error: the password needs at least 8 characters", file=sys.stderr)
         return 2
-    engine = make_engine(get_settings())
-    upgrade(engine)
-    with make_session_factory(engine)() as session:
+    db = Database.from_settings(get_settings())
+    upgrade(db.engine)
+
+    def add(session) -> bool:
         if session.scalar(select(User).where(User.username == args.name)):
-            print(f"error: user {args.name} exists", file=sys.stderr)
-            return 1
+            return False
         session.add(
             User(
                 username=args.name,
@@ -46,7 +46,13 @@ def create_user(args: argparse.Namespace) -> int:
                 max_chats=args.max_chats,
             )
         )
-        session.commit()
+        return True
+
+    created = db.run(add)
+    db.dispose()
+    if not created:
+        print(f"error: user {args.name} exists", file=sys.stderr)
+        return 1
     print(f"created {args.role} {args.name} ({','.join(languages)})")
     return 0
 

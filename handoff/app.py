@@ -6,35 +6,34 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from bot.kb.model import load_knowledge_base
 from bot.kb.texts import load_texts
 from bot.settings import Settings, get_settings
-from handoff import errors, migrate
-from handoff.db import ReadOnlyRequests, make_engine, make_session_factory, releasing_transactions
+from handoff import errors, migrate, routers
+from handoff.db import Database
 from handoff.deps import Hub
 from handoff.rasa_client import RasaClient
 from handoff.realtime import Broadcaster
-from handoff.routers import agent, canned, conversations, editor, handoffs, ops, ui
+from handoff.routers import ui
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = make_engine(settings)
-    migrate.upgrade(engine)
+    db = Database.from_settings(settings)
+    migrate.upgrade(db.engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
         await app.state.hub.rasa.close()
-        engine.dispose()
+        db.dispose()
 
     app = FastAPI(title="Handoff hub", version="0.1.0", lifespan=lifespan)
     app.state.hub = Hub(
         settings=settings,
-        sessions=make_session_factory(engine),
+        db=db,
         broadcaster=Broadcaster(),
         rasa=RasaClient(settings.rasa_url, settings.rasa_timeout_s, settings.rasa_token),
         kb=load_knowledge_base(settings.faq_dir),
@@ -42,17 +41,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bot_texts=load_texts(settings.data_dir / "texts"),
     )
     errors.install(app)
-    app.add_middleware(ReadOnlyRequests)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[o.strip() for o in settings.hub_cors_origins.split(",") if o.strip()],
         allow_methods=["GET", "POST", "PATCH"],
         allow_headers=["Authorization", "Content-Type"],
     )
-    for module in (conversations, handoffs, agent, canned, editor, ops, ui):
+    for module in routers.ALL:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ui.WEB_DIR), name="static")
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            route.dependant.call = releasing_transactions(route.dependant.call)
     return app

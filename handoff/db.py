@@ -1,28 +1,52 @@
-"""Database engine and sessions. SQLite (WAL) by default, PostgreSQL when DATABASE_URL says so."""
+"""The hub's database: units of work that always end, run off the event loop.
+
+SQLite (WAL) by default, PostgreSQL when DATABASE_URL says so.
+
+Every use of the database is one *unit of work*: a synchronous function that receives a
+``Session`` and runs in a worker thread inside one transaction, committed when it returns and
+rolled back when it raises, whatever the route around it does::
+
+    conversation = await hub.db.write(lambda session: accept_message(session, ...))
+
+The structure is the safety (issue: ten parallel requests froze the hub): a unit of work cannot
+span an ``await`` (it is plain synchronous code), so no transaction is ever held across a call to
+Rasa or a WebSocket send, and a thread waiting for SQLite's write lock never blocks the event loop.
+Routers get no ``Session`` at all; ``Database`` is the only way in.
+
+On SQLite, writers take the lock at ``BEGIN IMMEDIATE`` (read-then-write units such as a claim
+cannot interleave); the hub queues its own writers on an async limiter of one, so they wait on the
+event loop without holding a thread, and readers (``BEGIN`` deferred) never wait for writers.
+"""
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable, Iterator
+import asyncio
+import threading
+from collections.abc import Callable
+from contextlib import nullcontext
 from contextvars import ContextVar
+from typing import TypeVar
 
+import anyio
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
 
-# Set for GET requests and WebSockets (ReadOnlyRequests in app.py): their transactions only read,
-# so on SQLite they BEGIN DEFERRED and never wait for, nor hold, the write lock (WAL readers see
-# the last committed state).
-reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
+T = TypeVar("T")
+
+# Set while a read-only unit of work runs: on SQLite it begins DEFERRED and never takes the write lock.
+_reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
+
+SQLITE_BUSY_TIMEOUT_S = 30  # only another process (the CLI) can hold the lock that long
+READ_THREADS = 16
 
 
 def make_engine(settings: Settings) -> Engine:
     url = settings.hub_database_url
     if url.startswith("sqlite"):
         settings.hub_data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -34,74 +58,57 @@ def make_engine(settings: Settings) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin_immediate(connection) -> None:
-            # Writers take the lock at BEGIN: read-then-write transactions (claims) cannot interleave.
-            # So no transaction may stay open across a network call (see bot_turn).
-            connection.exec_driver_sql("BEGIN" if reading_only.get() else "BEGIN IMMEDIATE")
+        def _sqlite_begin(connection) -> None:
+            connection.exec_driver_sql("BEGIN" if _reading_only.get() else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+class Database:
+    """Units of work on one engine: ``await read(fn)``, ``await write(fn)``, or ``run(fn)`` from a thread."""
 
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # Synchronous callers (background threads) and the async limiter share one writer lock.
+        self._writer = threading.Lock() if self.is_sqlite else None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._read_limiter: anyio.CapacityLimiter | None = None
+        self._write_limiter: anyio.CapacityLimiter | None = None
 
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    with factory() as session:
-        yield session
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(make_engine(settings))
 
+    def _limiters(self) -> tuple[anyio.CapacityLimiter, anyio.CapacityLimiter]:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # one set per event loop (tests start several)
+            self._loop = loop
+            self._read_limiter = anyio.CapacityLimiter(READ_THREADS)
+            self._write_limiter = anyio.CapacityLimiter(1 if self.is_sqlite else 24)
+        return self._read_limiter, self._write_limiter
 
-def releasing_transactions(endpoint: Callable) -> Callable:
-    """Wrap an endpoint so its database transaction ends inside the endpoint, success or error.
+    async def read(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a worker thread in a read-only transaction."""
+        limiter = self._limiters()[0]
+        return await anyio.to_thread.run_sync(self.run, work, False, limiter=limiter)
 
-    On SQLite the write lock is taken at BEGIN. A sync endpoint runs in a worker thread, but its
-    session would otherwise only be closed by the dependency teardown, which the event loop
-    schedules; if the loop is meanwhile blocked on BEGIN by another request, neither can move on
-    (a deadlock until the busy timeout). Ending the transaction in the endpoint itself (a
-    rollback after the endpoint's own commits is a no-op) keeps every lock holder independent of
-    the loop. Async endpoints follow the same rule and also commit before every ``await``.
-    """
+    async def write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a worker thread in one transaction: committed on return, rolled back on error."""
+        limiter = self._limiters()[1]
+        return await anyio.to_thread.run_sync(self.run, work, True, limiter=limiter)
 
-    def end(values: dict) -> None:
-        for value in values.values():
-            if isinstance(value, Session):
-                value.rollback()
-
-    if inspect.iscoroutinefunction(endpoint):
-
-        @functools.wraps(endpoint)
-        async def async_endpoint(**values):
-            try:
-                return await endpoint(**values)
-            finally:
-                end(values)
-
-        return async_endpoint
-
-    @functools.wraps(endpoint)
-    def sync_endpoint(**values):
+    def run(self, work: Callable[[Session], T], write: bool = True) -> T:
+        """The unit of work itself, for code that already runs in a thread (never on the event loop)."""
+        token = _reading_only.set(not write)
         try:
-            return endpoint(**values)
+            with self._writer if (write and self._writer) else nullcontext():
+                with self._sessions() as session, session.begin():
+                    return work(session)
         finally:
-            end(values)
+            _reading_only.reset(token)
 
-    return sync_endpoint
-
-
-class ReadOnlyRequests:
-    """ASGI middleware: mark GET/HEAD requests and WebSockets as reading only (see ``reading_only``)."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        reads = scope["type"] == "websocket" or (scope["type"] == "http" and scope["method"] in ("GET", "HEAD"))
-        if not reads:
-            await self.app(scope, receive, send)
-            return
-        token = reading_only.set(True)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            reading_only.reset(token)
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.language.names import SUPPORTED
 from bot.settings import Settings
-from handoff.db import make_engine, make_session_factory
+from handoff.db import Database
 from handoff.migrate import upgrade
 from handoff.models import User
 from handoff.security import hash_password
@@ -16,14 +16,14 @@ from handoff.security import hash_password
 
 def ensure_demo_agent(settings: Settings) -> tuple[str, str] | None:
     """Create the demo agent when no user exists; return (user, password) only when created."""
-    engine = make_engine(settings)
+    db = Database.from_settings(settings)
     try:
-        upgrade(engine)
-        with make_session_factory(engine)() as session:
-            if session.scalar(select(func.count()).select_from(User)):
-                return None
-            password = settings.demo_agent_password or secrets.token_urlsafe(12)
-            session.add(
+        upgrade(db.engine)
+        if db.run(lambda s: s.scalar(select(func.count()).select_from(User)), write=False):
+            return None
+        password = settings.demo_agent_password or secrets.token_urlsafe(12)
+        db.run(
+            lambda session: session.add(
                 User(
                     username=settings.demo_agent_user,
                     display_name="Demo Agent",
@@ -33,7 +33,7 @@ def ensure_demo_agent(settings: Settings) -> tuple[str, str] | None:
                     max_chats=5,
                 )
             )
-            session.commit()
-            return settings.demo_agent_user, password
+        )
+        return settings.demo_agent_user, password
     finally:
-        engine.dispose()
+        db.dispose()

@@ -2,32 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from datetime import UTC
 
 from fastapi import Depends, Header, Request
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.kb.model import KnowledgeBase
 from bot.kb.texts import BotTexts
 from bot.settings import Settings
+from handoff.db import Database
 from handoff.errors import HubError
 from handoff.models import AgentToken, Conversation, User, now
 from handoff.rasa_client import RasaClient
 from handoff.realtime import Broadcaster
 from handoff.security import token_hash, tokens_match
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class Hub:
     settings: Settings
-    sessions: sessionmaker[Session]
+    db: Database
     broadcaster: Broadcaster
     rasa: RasaClient
     kb: KnowledgeBase
     texts: BotTexts  # data/texts/hub: what the hub itself says
     bot_texts: BotTexts  # data/texts: the bot's texts, for when the bot is down
+
+    tasks: set[asyncio.Task] = field(default_factory=set)
+
+    def background(self, work: Coroutine) -> None:
+        """Run ``work`` after the response, keeping a reference until it ends and logging its failure."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background task failed", exc_info=task.exception())
 
     def outbox(self, note: str) -> None:
         """Where mail to players would go; a pluggable sender replaces this log line."""
@@ -40,20 +58,8 @@ class Hub:
         return self.texts.text(key, language).format_map({**rules, **{k: str(v) for k, v in values.items()}})
 
 
-# SQLite writers take the lock at BEGIN (handoff/db.py). Dependencies run in worker threads and
-# endpoints on the event loop, so a transaction opened in a dependency, or left open across an
-# ``await``, would hold the lock while its release waits for the loop: every other request that
-# touches the database on the loop would then block the loop itself. Hence the rule: commit
-# before handing over (dependencies) and before every ``await`` (async endpoints).
-
-
 def get_hub(request: Request) -> Hub:
     return request.app.state.hub
-
-
-def get_session(hub: Hub = Depends(get_hub)) -> Iterator[Session]:
-    with hub.sessions() as session:
-        yield session
 
 
 def bearer(authorization: str | None) -> str:
@@ -70,12 +76,12 @@ def player_conversation(conversation_id: str, token: str, session: Session) -> C
     return conversation
 
 
-def current_conversation(
-    conversation_id: str, authorization: str | None = Header(None), session: Session = Depends(get_session)
+async def current_conversation(
+    conversation_id: str, authorization: str | None = Header(None), hub: Hub = Depends(get_hub)
 ) -> Conversation:
-    conversation = player_conversation(conversation_id, bearer(authorization), session)
-    session.commit()  # see end_transaction
-    return conversation
+    """The conversation the player's bearer token opens (a detached snapshot; writes re-read it)."""
+    token = bearer(authorization)
+    return await hub.db.read(lambda session: player_conversation(conversation_id, token, session))
 
 
 def agent_for_token(token: str, session: Session) -> User:
@@ -85,10 +91,9 @@ def agent_for_token(token: str, session: Session) -> User:
     return row.user
 
 
-def current_agent(authorization: str | None = Header(None), session: Session = Depends(get_session)) -> User:
-    agent = agent_for_token(bearer(authorization), session)
-    session.commit()  # see end_transaction
-    return agent
+async def current_agent(authorization: str | None = Header(None), hub: Hub = Depends(get_hub)) -> User:
+    token = bearer(authorization)
+    return await hub.db.read(lambda session: agent_for_token(token, session))
 
 
 def require_service(authorization: str | None = Header(None), hub: Hub = Depends(get_hub)) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
@@ -12,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from bot.language.names import SUPPORTED
 from handoff import queue
-from handoff.deps import Hub, current_conversation, get_hub, get_session, player_conversation
+from handoff.deps import Hub, current_conversation, get_hub, player_conversation
 from handoff.errors import HubError
 from handoff.models import Conversation, Message, Rating, Ticket, now
-from handoff.rasa_client import RasaUnavailable
+from handoff.rasa_client import BotReply, RasaUnavailable
 from handoff.security import new_token, token_hash
 from handoff.serialize import message_out
 
@@ -68,36 +70,39 @@ def status_of(session: Session, hub: Hub, conversation: Conversation) -> dict:
 
 
 @router.post("", status_code=201)
-def create_conversation(body: NewConversation | None = None, session: Session = Depends(get_session)) -> dict:
-    import uuid
-
+async def create_conversation(body: NewConversation | None = None, hub: Hub = Depends(get_hub)) -> dict:
     token = new_token()
     locale = (body.locale if body else None) or None
     language = locale[:2].lower() if locale and locale[:2].lower() in SUPPORTED else "en"
-    conversation = Conversation(id=str(uuid.uuid4()), token_hash=token_hash(token), language=language, locale=locale)
-    session.add(conversation)
-    session.commit()
+
+    def create(session: Session) -> Conversation:
+        conversation = Conversation(
+            id=str(uuid.uuid4()), token_hash=token_hash(token), language=language, locale=locale
+        )
+        session.add(conversation)
+        return conversation
+
+    conversation = await hub.db.write(create)
     return {"conversation_id": conversation.id, "token": token, "language": language}
 
 
-@router.post("/{conversation_id}/messages")
-async def post_message(
-    body: PlayerMessage,
-    conversation: Conversation = Depends(current_conversation),
-    session: Session = Depends(get_session),
-    hub: Hub = Depends(get_hub),
-) -> dict:
-    text = body.text.strip()
-    limit = hub.settings.player_text_max_chars
-    if not text:
-        raise HubError(422, "empty message", "the text must contain something")
-    if len(text) > limit:
-        raise HubError(422, "message too long", f"at most {limit} characters")
+@dataclass
+class Accepted:
+    """What storing a player message decided (a snapshot, taken inside the unit of work)."""
+
+    message: Message
+    state: str
+    agent_id: int | None
+    metadata: dict  # for Rasa: the player's language choice or the browser's hint
+
+
+def accept_player_message(session: Session, hub: Hub, conversation_id: str, text: str, title: str | None) -> Accepted:
+    conversation = session.get(Conversation, conversation_id)
     recent = session.scalar(
         select(func.count())
         .select_from(Message)
         .where(
-            Message.conversation_id == conversation.id,
+            Message.conversation_id == conversation_id,
             Message.sender == "player",
             Message.created_at >= now() - timedelta(minutes=1),
         )
@@ -106,31 +111,10 @@ async def post_message(
         raise HubError(429, "too many messages", "wait a moment and send again")
     if conversation.state == "closed":
         raise HubError(409, "conversation closed", "start a new conversation")
-
-    meta = {"button_title": body.title.strip()} if body.title and body.title.strip() and text.startswith("/") else {}
-    player_message = store(session, conversation, "player", text, meta=meta)
-    session.commit()  # stored before anything else happens: never lost
-    await hub.broadcaster.to_agents(
-        {"type": "player_message", "conversation_id": conversation.id, "message": message_out(player_message, True)},
-        [conversation.agent_id] if conversation.agent_id else None,
-    )
-    replies = await bot_turn(session, hub, conversation, text) if conversation.state == "bot" else []
-    return {
-        "message_id": player_message.id,
-        "status": status_of(session, hub, conversation),
-        "messages": [message_out(m) for m in replies],
-    }
-
-
-async def bot_turn(session: Session, hub: Hub, conversation: Conversation, text: str) -> list[Message]:
-    """Forward to Rasa and store its replies; if Rasa is down, say so and offer a person."""
-    first_turn = (
-        session.scalar(
-            select(func.count())
-            .select_from(Message)
-            .where(Message.conversation_id == conversation.id, Message.sender != "player")
-        )
-        == 0
+    first_turn = not session.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(Message.conversation_id == conversation_id, Message.sender != "player")
     )
     # The player's own choice in the widget decides every turn; the browser's locale is only a hint
     # for the first turn, used when the words themselves do not show the language.
@@ -138,17 +122,62 @@ async def bot_turn(session: Session, hub: Hub, conversation: Conversation, text:
         metadata = {"locale": conversation.language}
     else:
         metadata = {"locale_hint": conversation.locale} if conversation.locale and first_turn else {}
-    session.commit()  # end the read transaction: never hold the database while waiting for Rasa
+    meta = {"button_title": title.strip()} if title and title.strip() and text.startswith("/") else {}
+    message = store(session, conversation, "player", text, meta=meta)
+    session.flush()
+    return Accepted(message, conversation.state, conversation.agent_id, metadata)
+
+
+@router.post("/{conversation_id}/messages")
+async def post_message(
+    body: PlayerMessage,
+    conversation: Conversation = Depends(current_conversation),
+    hub: Hub = Depends(get_hub),
+) -> dict:
+    text = body.text.strip()
+    limit = hub.settings.player_text_max_chars
+    if not text:
+        raise HubError(422, "empty message", "the text must contain something")
+    if len(text) > limit:
+        raise HubError(422, "message too long", f"at most {limit} characters")
+    # Stored (committed) before anything else happens: never lost.
+    accepted = await hub.db.write(lambda s: accept_player_message(s, hub, conversation.id, text, body.title))
+    await hub.broadcaster.to_agents(
+        {"type": "player_message", "conversation_id": conversation.id, "message": message_out(accepted.message, True)},
+        [accepted.agent_id] if accepted.agent_id else None,
+    )
+    replies = await bot_turn(hub, conversation.id, text, accepted.metadata) if accepted.state == "bot" else []
+    return {
+        "message_id": accepted.message.id,
+        "status": await hub.db.read(lambda s: status_of(s, hub, session_conversation(s, conversation.id))),
+        "messages": [message_out(m) for m in replies],
+    }
+
+
+def session_conversation(session: Session, conversation_id: str) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise HubError(404, "unknown conversation")
+    return conversation
+
+
+async def bot_turn(hub: Hub, conversation_id: str, text: str, metadata: dict) -> list[Message]:
+    """Forward to Rasa (no transaction open meanwhile) and store its replies; if Rasa is down,
+    say so and offer a person."""
     try:
-        replies = await hub.rasa.send(conversation.id, text, metadata)
-        session.refresh(conversation)  # the bot may have handed off during this turn
+        replies = await hub.rasa.send(conversation_id, text, metadata)
     except RasaUnavailable:
         replies = []
+    return await hub.db.write(lambda s: store_bot_turn(s, hub, session_conversation(s, conversation_id), text, replies))
+
+
+def store_bot_turn(
+    session: Session, hub: Hub, conversation: Conversation, text: str, replies: list[BotReply]
+) -> list[Message]:
     if not replies and conversation.state == "bot":
         # Rasa is down, or answered nothing because its action server failed.
         if HUMAN_PAYLOAD.match(text):  # the "talk to a person" button works even without the bot
             queue.enqueue(session, conversation, "player_request", "normal", [])
-            session.commit()
             return handoff_notices(session, hub, conversation)
         return [bot_unavailable(session, hub, conversation)]
     stored = []
@@ -159,9 +188,9 @@ async def bot_turn(session: Session, hub: Hub, conversation: Conversation, text:
         if meta.get("handoff"):
             meta["handoff"] = {**meta["handoff"], **handoff_position(session, hub, conversation)}
         stored.append(store(session, conversation, "bot", reply.text, buttons=reply.buttons, meta=meta))
-    session.commit()
-    if conversation.state == "queued":
+    if conversation.state == "queued":  # the bot handed off during this turn
         stored += handoff_notices(session, hub, conversation)
+    session.flush()
     return stored
 
 
@@ -177,11 +206,12 @@ def bot_unavailable(session: Session, hub: Hub, conversation: Conversation) -> M
         buttons=[button],
         meta={"language": language, "error": "bot_unavailable"},
     )
-    session.commit()
+    session.flush()
     return message
 
 
 def handoff_position(session: Session, hub: Hub, conversation: Conversation) -> dict:
+    session.flush()
     place, wait = queue.place_and_wait(session, conversation, hub.settings.default_wait_s)
     return {"position": place, "estimated_wait_s": wait}
 
@@ -196,91 +226,100 @@ def handoff_notices(session: Session, hub: Hub, conversation: Conversation) -> l
         text = hub.say("hub_queued", conversation.language, position=info["position"], wait_minutes=minutes)
         meta = {"queue": info}
     message = store(session, conversation, "system", text, meta={"language": conversation.language, **meta})
-    session.commit()
+    session.flush()
     return [message]
 
 
 @router.patch("/{conversation_id}")
-def choose_language(
+async def choose_language(
     body: ConversationUpdate,
     conversation: Conversation = Depends(current_conversation),
-    session: Session = Depends(get_session),
     hub: Hub = Depends(get_hub),
 ) -> dict:
     """The widget's language selector: from now on the bot and the queue use this language."""
-    conversation.language = body.language
-    conversation.language_chosen = True
-    session.commit()
-    return {"language": conversation.language, "status": status_of(session, hub, conversation)}
+
+    def choose(session: Session) -> dict:
+        row = session_conversation(session, conversation.id)
+        row.language = body.language
+        row.language_chosen = True
+        session.flush()
+        return {"language": row.language, "status": status_of(session, hub, row)}
+
+    return await hub.db.write(choose)
 
 
 @router.get("/{conversation_id}/messages")
-def history(
+async def history(
     after: int = Query(0, ge=0),
     conversation: Conversation = Depends(current_conversation),
-    session: Session = Depends(get_session),
     hub: Hub = Depends(get_hub),
 ) -> dict:
-    rows = session.scalars(
-        select(Message)
-        .where(Message.conversation_id == conversation.id, Message.id > after, Message.internal.is_(False))
-        .order_by(Message.id)
-    ).all()
-    return {"status": status_of(session, hub, conversation), "messages": [message_out(m) for m in rows]}
+    def read(session: Session) -> dict:
+        rows = session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation.id, Message.id > after, Message.internal.is_(False))
+            .order_by(Message.id)
+        ).all()
+        status = status_of(session, hub, session_conversation(session, conversation.id))
+        return {"status": status, "messages": [message_out(m) for m in rows]}
+
+    return await hub.db.read(read)
 
 
 @router.post("/{conversation_id}/rating", status_code=201)
-def rate(
-    body: RatingIn, conversation: Conversation = Depends(current_conversation), session: Session = Depends(get_session)
+async def rate(
+    body: RatingIn, conversation: Conversation = Depends(current_conversation), hub: Hub = Depends(get_hub)
 ) -> dict:
-    if session.get(Rating, conversation.id) is not None:
-        raise HubError(409, "already rated", "a conversation is rated once")
-    if conversation.claimed_at is None:
-        raise HubError(409, "nothing to rate", "rate after an agent has helped you")
-    session.add(
-        Rating(conversation_id=conversation.id, score=body.score, comment=body.comment, agent_id=conversation.agent_id)
-    )
-    session.commit()
-    return {"ok": True}
+    def add(session: Session) -> dict:
+        row = session_conversation(session, conversation.id)
+        if session.get(Rating, row.id) is not None:
+            raise HubError(409, "already rated", "a conversation is rated once")
+        if row.claimed_at is None:
+            raise HubError(409, "nothing to rate", "rate after an agent has helped you")
+        session.add(Rating(conversation_id=row.id, score=body.score, comment=body.comment, agent_id=row.agent_id))
+        return {"ok": True}
+
+    return await hub.db.write(add)
 
 
 @router.post("/{conversation_id}/ticket", status_code=201)
 async def ticket(
     body: TicketIn,
     conversation: Conversation = Depends(current_conversation),
-    session: Session = Depends(get_session),
     hub: Hub = Depends(get_hub),
 ) -> dict:
-    row = Ticket(conversation_id=conversation.id, email=body.email, text=body.text)
-    session.add(row)
-    conversation.state = "ticket"
-    confirmation = store(
-        session, conversation, "system", hub.say("hub_ticket_received", conversation.language, email=body.email)
-    )
-    session.commit()
-    hub.outbox(f"ticket {row.id} from {body.email} ({conversation.language})")
-    await hub.broadcaster.to_agents({"type": "ticket", "ticket_id": row.id, "conversation_id": conversation.id})
-    return {"ticket_id": row.id, "messages": [message_out(confirmation)]}
+    def leave(session: Session) -> tuple[Ticket, Message, str]:
+        row = session_conversation(session, conversation.id)
+        item = Ticket(conversation_id=row.id, email=body.email, text=body.text)
+        session.add(item)
+        row.state = "ticket"
+        confirmation = store(session, row, "system", hub.say("hub_ticket_received", row.language, email=body.email))
+        session.flush()
+        return item, confirmation, row.language
+
+    item, confirmation, language = await hub.db.write(leave)
+    hub.outbox(f"ticket {item.id} from {body.email} ({language})")
+    await hub.broadcaster.to_agents({"type": "ticket", "ticket_id": item.id, "conversation_id": conversation.id})
+    return {"ticket_id": item.id, "messages": [message_out(confirmation)]}
 
 
 @router.websocket("/{conversation_id}/ws")
 async def player_socket(websocket: WebSocket, conversation_id: str, token: str = Query("")) -> None:
     hub: Hub = websocket.app.state.hub
-    with hub.sessions() as session:
-        try:
-            player_conversation(conversation_id, token, session)
-        except HubError:
-            await websocket.close(code=4403)
-            return
+    try:
+        await hub.db.read(lambda s: player_conversation(conversation_id, token, s))
+    except HubError:
+        await websocket.close(code=4403)
+        return
     await websocket.accept()
     hub.broadcaster.add_player(conversation_id, websocket)
     try:
         while True:
             event = await websocket.receive_json()
-            if event.get("type") == "typing":
-                with hub.sessions() as session:  # closed before the await below (see deps.py)
-                    conversation = session.get(Conversation, conversation_id)
-                    agent_id = conversation.agent_id if conversation else None
+            if isinstance(event, dict) and event.get("type") == "typing":
+                agent_id = await hub.db.read(
+                    lambda s: c.agent_id if (c := s.get(Conversation, conversation_id)) else None
+                )
                 if agent_id:
                     await hub.broadcaster.to_agents({"type": "typing", "conversation_id": conversation_id}, [agent_id])
     except (WebSocketDisconnect, ValueError):

@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import anyio
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.kb.editing import language_file, with_topic_text, with_variant, write_atomically
 from bot.kb.model import LANGUAGES, KnowledgeBaseError, load_knowledge_base
-from handoff.deps import Hub, current_agent, get_hub, get_session
+from handoff.deps import Hub, current_agent, get_hub
 from handoff.errors import HubError
 from handoff.models import Message, User
 
@@ -252,8 +253,7 @@ def cluster(texts: list[str], hub: Hub) -> list[int]:
     return labels
 
 
-@router.get("/review")
-def review_inbox(session: Session = Depends(get_session), hub: Hub = Depends(get_hub)) -> dict:
+def review_items(session: Session, answer_score: float) -> list[dict]:
     bot_turns = session.scalars(
         select(Message).where(Message.sender == "bot").order_by(Message.id.desc()).limit(REVIEW_LIMIT)
     ).all()
@@ -264,7 +264,7 @@ def review_inbox(session: Session = Depends(get_session), hub: Hub = Depends(get
     }
     items = []
     for turn in bot_turns:
-        reason = needs_review(turn.meta or {}, hub.settings.faq_answer_score)
+        reason = needs_review(turn.meta or {}, answer_score)
         if not reason:
             continue
         asked = session.scalar(
@@ -286,7 +286,16 @@ def review_inbox(session: Session = Depends(get_session), hub: Hub = Depends(get
                 "agent_topic": agent_topics.get(turn.conversation_id),
             }
         )
-    session.commit()
+    return items
+
+
+@router.get("/review")
+async def review_inbox(hub: Hub = Depends(get_hub)) -> dict:
+    items = await hub.db.read(lambda s: review_items(s, hub.settings.faq_answer_score))
+    return await anyio.to_thread.run_sync(grouped_review, items, hub)
+
+
+def grouped_review(items: list[dict], hub: Hub) -> dict:
     groups = []
     by_language: dict[str, list[dict]] = defaultdict(list)
     for item in items:
@@ -301,14 +310,8 @@ def review_inbox(session: Session = Depends(get_session), hub: Hub = Depends(get
     return {"groups": groups, "total": len(items)}
 
 
-@router.post("/review/{message_id}")
-def decide(
-    message_id: int,
-    body: ReviewDecision,
-    editor: User = Depends(current_editor),
-    session: Session = Depends(get_session),
-    hub: Hub = Depends(get_hub),
-) -> dict:
+def reviewed_question(session: Session, message_id: int) -> tuple[Message, str]:
+    """The player's question and the language the bot answered it in."""
     message = session.get(Message, message_id)
     if message is None or message.sender != "player":
         raise HubError(404, "unknown message")
@@ -325,32 +328,42 @@ def decide(
         ),
         "en",
     )
-    session.commit()  # read done; the file write below may take a moment
+    return message, language
+
+
+@router.post("/review/{message_id}")
+async def decide(
+    message_id: int, body: ReviewDecision, editor: User = Depends(current_editor), hub: Hub = Depends(get_hub)
+) -> dict:
+    message, language = await hub.db.read(lambda s: reviewed_question(s, message_id))
     if body.action == "add":
         if body.faq_id not in load_knowledge_base(hub.settings.faq_dir).topics:
             raise HubError(422, "choose a topic", "faq_id must be one of the topics")
         path = language_file(hub.settings.faq_dir, language)
         try:
-            validated_save(hub, language, with_variant(path, body.faq_id, message.text))
+            await anyio.to_thread.run_sync(
+                lambda: validated_save(hub, language, with_variant(path, body.faq_id, message.text))
+            )
         except KnowledgeBaseError as exc:
             raise HubError(422, "cannot add", str(exc)) from exc
-    message = session.get(Message, message_id)
-    message.meta = {
-        **(message.meta or {}),
-        "review": {"action": body.action, "faq_id": body.faq_id, "by": editor.username},
-    }
-    session.commit()
+
+    def mark(session: Session) -> None:
+        row = session.get(Message, message_id)
+        review = {"action": body.action, "faq_id": body.faq_id, "by": editor.username}
+        row.meta = {**(row.meta or {}), "review": review}
+
+    await hub.db.write(mark)
     return {"ok": True, "language": language}
 
 
 @router.get("/missing-translations")
-def missing_translations(session: Session = Depends(get_session), hub: Hub = Depends(get_hub)) -> dict:
+async def missing_translations(hub: Hub = Depends(get_hub)) -> dict:
     kb = load_knowledge_base(hub.settings.faq_dir)
+    metas = await hub.db.read(lambda s: s.scalars(select(Message.meta).where(Message.sender == "bot")).all())
     asks: Counter[tuple[str, str]] = Counter()
-    for meta in session.scalars(select(Message.meta).where(Message.sender == "bot")).all():
+    for meta in metas:
         if meta and meta.get("faq_id") and meta.get("language"):
             asks[(meta["faq_id"], meta["language"])] += 1
-    session.commit()
     rows = [
         {"faq_id": topic.id, "language": lang, "asks": asks[(topic.id, lang)], "title_en": kb.title(topic.id, "en")}
         for topic in kb.topics.values()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from bot.handoff_client import REASONS
 from bot.language.names import SUPPORTED
 from handoff import queue
-from handoff.deps import Hub, get_hub, get_session, require_service
+from handoff.deps import Hub, get_hub, require_service
 from handoff.errors import HubError
 from handoff.models import Conversation
 
@@ -26,24 +26,27 @@ class HandoffIn(BaseModel):
 
 
 @router.post("")
-async def take_over(body: HandoffIn, session: Session = Depends(get_session), hub: Hub = Depends(get_hub)) -> dict:
+async def take_over(body: HandoffIn, hub: Hub = Depends(get_hub)) -> dict:
     if body.reason not in REASONS:
         raise HubError(422, "unknown reason", f"one of {', '.join(REASONS)}")
-    conversation = session.get(Conversation, body.conversation_id)
-    if conversation is None:
-        raise HubError(404, "unknown conversation", "the hub did not start this conversation")
-    if body.language in SUPPORTED:
-        conversation.language = body.language
-    priority = "high" if body.reason == "safer_gambling" or body.priority == "high" else "normal"
-    queue.enqueue(session, conversation, body.reason, priority, body.suggestions)
-    session.commit()
-    place, wait = queue.place_and_wait(session, conversation, hub.settings.default_wait_s)
-    result = {
-        "state": conversation.state,
-        "position": place,
-        "estimated_wait_s": wait,
-        "agents_online": queue.agents_online(session, conversation.language),
-    }
-    session.commit()  # never hold the database across an await
-    await hub.broadcaster.to_agents({"type": "queue", "conversation_id": conversation.id})
+
+    def enqueue(session: Session) -> dict:
+        conversation = session.get(Conversation, body.conversation_id)
+        if conversation is None:
+            raise HubError(404, "unknown conversation", "the hub did not start this conversation")
+        if body.language in SUPPORTED:
+            conversation.language = body.language
+        priority = "high" if body.reason == "safer_gambling" or body.priority == "high" else "normal"
+        queue.enqueue(session, conversation, body.reason, priority, body.suggestions)
+        session.flush()
+        place, wait = queue.place_and_wait(session, conversation, hub.settings.default_wait_s)
+        return {
+            "state": conversation.state,
+            "position": place,
+            "estimated_wait_s": wait,
+            "agents_online": queue.agents_online(session, conversation.language),
+        }
+
+    result = await hub.db.write(enqueue)
+    await hub.broadcaster.to_agents({"type": "queue", "conversation_id": body.conversation_id})
     return result

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from handoff.deps import Hub, get_hub, get_session
+from handoff.deps import Hub, get_hub
 from handoff.models import STATES, Conversation, Message, Rating
 from handoff.queue import as_utc
 
@@ -25,8 +25,7 @@ def livez() -> dict:
 async def healthz(hub: Hub = Depends(get_hub)) -> JSONResponse:
     checks = {}
     try:
-        with hub.sessions() as session:
-            session.execute(text("SELECT 1"))
+        await hub.db.read(lambda s: s.execute(text("SELECT 1")))
         checks["database"] = "ok"
     except Exception:  # noqa: BLE001 - report, never raise
         checks["database"] = "down"
@@ -52,7 +51,11 @@ def histogram(name: str, values: list[float], bounds=(10, 30, 60, 120, 300, 600,
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics(session: Session = Depends(get_session)) -> str:
+async def metrics(hub: Hub = Depends(get_hub)) -> str:
+    return await hub.db.read(metrics_text)
+
+
+def metrics_text(session: Session) -> str:
     lines = ["# HELP hub_conversations Conversations by state.", "# TYPE hub_conversations gauge"]
     counts = dict(session.execute(select(Conversation.state, func.count()).group_by(Conversation.state)).all())
     lines += [f'hub_conversations{{state="{state}"}} {counts.get(state, 0)}' for state in STATES]

@@ -138,3 +138,19 @@ def queue_it(client, conversation_id: str, language: str = "en", reason: str = "
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+@pytest.fixture
+def hub_server(hub_settings, tmp_path):
+    """The hub as its own uvicorn process (``python -m handoff serve``) on a free port: real
+    concurrency, as players and agents reach it. Rasa and the action server are down."""
+    from bot.services import hub_service, wait_healthy
+
+    settings = hub_settings.model_copy(update={"hub_port": free_port(), "log_dir": tmp_path / "logs"})
+    service = hub_service(settings)
+    service.start()
+    try:
+        wait_healthy([service], 60)
+        yield settings
+    finally:
+        service.stop()

@@ -99,7 +99,7 @@ def test_twenty_agents_claim_two_hundred_conversations_each_exactly_once(client,
     # one create-user run per agent is slow; add the rest directly through the model
     from handoff.models import User
 
-    with client.app.state.hub.sessions() as session:
+    def add_agents(session) -> None:
         template = session.query(User).filter_by(username="agent0").one()
         for i in range(1, 20):
             session.add(
@@ -112,7 +112,8 @@ def test_twenty_agents_claim_two_hundred_conversations_each_exactly_once(client,
                     max_chats=200,
                 )
             )
-        session.commit()
+
+    client.app.state.hub.db.run(add_agents)
     agents = [login(client, f"agent{i}") for i in range(20)]
     conversations = []
     for _ in range(200):

@@ -70,10 +70,14 @@ def test_review_inbox_add_a_variant_or_dismiss(editor_client):
         ("how long does a withdrawal take", {"language": "en", "outcome": "answer", "faq_score": 0.99}),
     ]:
         cid, player = new_conversation(client, meta["language"])
-        with hub.sessions() as session:
-            session.add(Message(conversation_id=cid, sender="player", text=text))
-            session.add(Message(conversation_id=cid, sender="bot", text="…", meta=meta))
-            session.commit()
+        hub.db.run(
+            lambda s, cid=cid, text=text, meta=meta: s.add_all(
+                [
+                    Message(conversation_id=cid, sender="player", text=text),
+                    Message(conversation_id=cid, sender="bot", text="…", meta=meta),
+                ]
+            )
+        )
         asked.append(text)
     inbox = client.get("/api/editor/review", headers=editor).json()
     texts = [i["text"] for g in inbox["groups"] for c in g["clusters"] for i in c["items"]]
@@ -113,14 +117,8 @@ def test_missing_translations_are_ordered_by_how_often_players_ask(editor_client
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     hub = client.app.state.hub
     cid, _ = new_conversation(client, "tr")
-    with hub.sessions() as session:
-        for _ in range(3):
-            session.add(
-                Message(
-                    conversation_id=cid, sender="bot", text="…", meta={"language": "tr", "faq_id": "support_languages"}
-                )
-            )
-        session.commit()
+    meta = {"language": "tr", "faq_id": "support_languages"}
+    hub.db.run(lambda s: s.add_all([Message(conversation_id=cid, sender="bot", text="…", meta=meta) for _ in range(3)]))
     rows = client.get("/api/editor/missing-translations", headers=editor).json()["items"]
     assert [(r["faq_id"], r["language"], r["asks"]) for r in rows] == [
         ("support_languages", "tr", 3),
