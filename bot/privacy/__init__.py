@@ -1,0 +1,1 @@
+"""Privacy helpers: masking personal and payment data in player messages before they are stored or shown."""
