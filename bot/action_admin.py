@@ -4,7 +4,9 @@
 with a wrong one) loads the knowledge base, texts and index in a worker thread while the server
 keeps answering, then swaps the runtime atomically (``actions.runtime.swap_runtime``): an action
 that started before the swap finishes on the old runtime. One reload at a time; a failed load
-leaves the old runtime in place. ``GET /admin/status`` names the live index version.
+leaves the old runtime in place. ``index_version`` must be a plain version name (12 hex digits,
+as ``bot.index.faq_index.index_version`` makes them) naming a folder inside ``settings.index_dir``;
+anything else gets 422. ``GET /admin/status`` names the live index version.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 import time
 
 from sanic import Request, Sanic
@@ -21,6 +24,20 @@ from sanic.response import json as json_response
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+VERSION_NAME = re.compile(r"[0-9a-f]{12}")  # bot.index.faq_index.index_version: sha256 hex, 12 digits
+
+
+def _bad_version(version: object, settings: Settings) -> str | None:
+    """Why ``version`` (from the request body) cannot name an index version; None when it can."""
+    if version is None:
+        return None  # the newest version (CURRENT)
+    if not isinstance(version, str) or not VERSION_NAME.fullmatch(version):
+        return "index_version must be a version name of 12 lowercase hex digits (e.g. 0123456789ab)"
+    root = settings.index_dir.resolve()
+    if not (root / version).resolve().is_relative_to(root):
+        return f"index_version {version} does not resolve to a folder inside the index folder"
+    return None
 
 
 def _denied(request: Request, settings: Settings) -> HTTPResponse | None:
@@ -70,6 +87,9 @@ def install_admin(app: Sanic, settings: Settings) -> None:
         except Exception:  # noqa: BLE001 - Sanic raises its own error for a malformed body
             return json_response({"error": "bad request", "detail": "body must be JSON"}, status=400)
         version = body.get("index_version") if isinstance(body, dict) else None
+        problem = _bad_version(version, settings)
+        if problem:
+            return json_response({"error": "invalid index_version", "detail": problem}, status=422)
         async with reloading:
             started = time.perf_counter()
             loop = asyncio.get_running_loop()

@@ -12,20 +12,28 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from rasa_sdk.endpoint import create_app_for_serve
 from rasa_sdk.executor import ActionExecutor
 
 from bot.action_admin import install_admin
-from bot.settings import get_settings
+from bot.secrets import SecretsError
+from bot.settings import UnsafeSettings, get_settings
 
 
 def main(argv: list[str] | None = None) -> None:
-    settings = get_settings()
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default=settings.host)
-    parser.add_argument("--port", type=int, default=settings.action_port)
-    args = parser.parse_args(argv)
+    try:
+        settings = get_settings()
+        parser = argparse.ArgumentParser(description=__doc__)
+        parser.add_argument("--host", default=settings.host)
+        parser.add_argument("--port", type=int, default=settings.action_port)
+        args = parser.parse_args(argv)
+        settings = settings.model_copy(update={"host": args.host})
+        settings.check_exposure()  # refuse a non-loopback --host with an empty or published secret
+    except (UnsafeSettings, SecretsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     executor = ActionExecutor()
     executor.register_package("actions")

@@ -76,8 +76,8 @@ def rasa_service(settings: Settings, model: Path) -> Service:
         settings.host,
         "--port",
         str(settings.rasa_port),
-        "--cors",
-        "*",
+        # No --cors: browsers never call Rasa (the widget talks to the hub), and without the flag
+        # Rasa sends no Access-Control-* headers, so no web page can read its API.
     ]
     params = {}
     if settings.rasa_token:  # protects /status, trackers and PUT /model (the REST webhook stays open)
@@ -151,7 +151,12 @@ def with_hub(settings: Settings) -> Settings:
 
 
 def start_stack(settings: Settings, model: Path, hub: bool = False) -> list[Service]:
-    """Start the action server, Rasa (and the hub); return once all answer (or stop them all and raise)."""
+    """Start the action server, Rasa (and the hub); return once all answer (or stop them all and raise).
+
+    Raises ``UnsafeSettings`` before starting anything when ``HOST`` is not a loopback address and a
+    secret is empty or a published default (``Settings.check_exposure``).
+    """
+    settings.check_exposure()
     services = [action_service(settings), rasa_service(settings, model)]
     if hub:
         services.append(hub_service(settings))

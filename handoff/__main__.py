@@ -9,7 +9,8 @@ import sys
 from sqlalchemy import select
 
 from bot.language.names import SUPPORTED
-from bot.settings import get_settings
+from bot.secrets import SecretsError
+from bot.settings import UnsafeSettings, get_settings
 from handoff.models import ROLES, User
 
 
@@ -62,7 +63,12 @@ def serve(args: argparse.Namespace) -> int:
 
     from handoff.app import create_app
 
-    settings = get_settings()
+    try:
+        settings = get_settings()
+        settings.check_exposure()  # refuse a non-loopback HOST with an empty or published secret
+    except (UnsafeSettings, SecretsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     uvicorn.run(create_app(settings), host=settings.host, port=settings.hub_port, log_level="info")
     return 0
 

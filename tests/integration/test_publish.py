@@ -56,6 +56,56 @@ def test_admin_endpoints_refuse_missing_and_wrong_tokens(live):
     assert requests.post(swap, params={"token": "x"}, json=model, timeout=10).status_code == 403
 
 
+@pytest.mark.parametrize("version", ["../../etc", "x/../..", "/etc", "..", "0123456789AB", "0123456789ab/", 42])
+def test_admin_reload_refuses_an_index_version_that_is_not_a_version_name(live, version):
+    right = {"Authorization": f"Bearer {live.admin_token}"}
+    before = requests.get(f"{live.action_url}/admin/status", headers=right, timeout=10).json()
+    response = requests.post(
+        f"{live.action_url}/admin/reload", headers=right, json={"index_version": version}, timeout=30
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid index_version"
+    assert "12 lowercase hex digits" in response.json()["detail"]
+    assert requests.get(f"{live.action_url}/admin/status", headers=right, timeout=10).json() == before
+
+
+def test_admin_reload_refuses_a_version_folder_that_resolves_outside_the_index_folder(live, tmp_path):
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(live.index_dir / (live.index_dir / "CURRENT").read_text().strip(), outside)
+    link = live.index_dir / "abcdefabcdef"
+    link.symlink_to(outside, target_is_directory=True)
+    try:
+        right = {"Authorization": f"Bearer {live.admin_token}"}
+        response = requests.post(
+            f"{live.action_url}/admin/reload", headers=right, json={"index_version": link.name}, timeout=30
+        )
+    finally:
+        link.unlink()
+    assert response.status_code == 422, response.text
+    assert "inside the index folder" in response.json()["detail"]
+
+
+def test_admin_reload_of_a_well_formed_but_unknown_version_is_not_found(live):
+    right = {"Authorization": f"Bearer {live.admin_token}"}
+    response = requests.post(
+        f"{live.action_url}/admin/reload", headers=right, json={"index_version": "0123456789ab"}, timeout=60
+    )
+    assert response.status_code == 404, response.text
+
+
+def test_rasa_sends_no_cors_headers(live):
+    """Browsers never call Rasa (the widget talks to the hub): no page may read its API."""
+    evil = {"Origin": "https://evil.example"}
+    get = requests.get(f"{live.rasa_url}/version", headers=evil, timeout=10)
+    preflight = requests.options(
+        f"{live.rasa_url}/conversations/p1/tracker",
+        headers={**evil, "Access-Control-Request-Method": "GET"},
+        timeout=10,
+    )
+    for response in (get, preflight):
+        assert not [h for h in response.headers if h.lower().startswith("access-control-")], response.headers
+
+
 def test_publish_with_a_wrong_admin_token_fails_and_changes_nothing(live):
     from bot.pipeline import PipelineError, publish
 
