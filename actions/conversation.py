@@ -5,15 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 
 from bot.language.names import DEFAULT_LANGUAGE, SUPPORTED
 
 TRANSCRIPT_LIMIT = 50
 
 
+def language_settled(tracker: Tracker) -> bool:
+    """Whether the conversation's language was ever set (a sure detection, the widget, a switch)."""
+    return any(e.get("event") == "slot" and e.get("name") == "language" for e in tracker.events)
+
+
 def language_of(tracker: Tracker) -> str:
+    """The conversation's language; until one is settled, the detector's best guess on this message
+    beats the default (a first "moro moro" or "tjenare!" is too short to be sure, not to guess)."""
+    if not language_settled(tracker):
+        guess = tracker.latest_message.get("language")
+        if guess in SUPPORTED:
+            return guess
     language = tracker.get_slot("language")
     return language if language in SUPPORTED else DEFAULT_LANGUAGE
+
+
+def settle_language(tracker: Tracker, language: str) -> list[dict]:
+    """Keep a guessed language for the next turns (no event when the slot already holds it)."""
+    return [] if tracker.get_slot("language") == language else [SlotSet("language", language)]
 
 
 def latest_entity(tracker: Tracker, name: str) -> Any:

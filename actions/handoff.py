@@ -1,17 +1,17 @@
-"""Handing a conversation to a person: ``action_handoff`` and the shared ``hand_off``."""
+"""Handing a conversation to a person: ``hand_off``, shared by every action that does it."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import language_of, latest_entity, message_meta, transcript
+from actions.conversation import language_of, message_meta, transcript
 from actions.runtime import runtime
-from bot.handoff_client import REASONS, HandoffRequest, request_handoff
+from bot.handoff_client import HandoffRequest, request_handoff
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ def hand_off(
     rt = runtime()
     language = language_of(tracker)
     priority = "high" if reason == "safer_gambling" else "normal"
+    # The caller's meta may be a whole message meta already: its own language/intent keys are ours to set.
+    meta = {k: v for k, v in (meta or {}).items() if k not in ("language", "intent", "confidence")}
     ticket = request_handoff(
         HandoffRequest(
             conversation_id=tracker.sender_id,
@@ -46,9 +48,10 @@ def hand_off(
     if not ticket.accepted:
         dispatcher.utter_message(
             text=rt.text("utter_handoff_unavailable", language),
-            json_message=message_meta(tracker, language, **(meta or {}), handoff=None),
+            json_message=message_meta(tracker, language, **{**meta, "outcome": "handoff"}, handoff=None),
         )
         return [SlotSet("handoff_reason", None)]
+    meta = {**meta, "outcome": "handoff"}
     handoff_meta = {
         "reason": reason,
         "priority": priority,
@@ -57,28 +60,11 @@ def hand_off(
     }
     dispatcher.utter_message(
         text=rt.text(REASON_TEXT.get(reason, "utter_handoff"), language),
-        json_message=message_meta(tracker, language, **(meta or {}), handoff=handoff_meta),
+        json_message=message_meta(tracker, language, **meta, handoff=handoff_meta),
     )
-    return [SlotSet("handoff_reason", reason), SlotSet("fallback_streak", 0.0), ConversationPaused()]
-
-
-class ActionHandoff(Action):
-    """The player asked for a person (or pressed a "talk to a person" button carrying a reason)."""
-
-    def name(self) -> str:
-        return "action_handoff"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        reason = latest_entity(tracker, "reason")
-        if reason not in REASONS:
-            reason = "player_request"
-        return hand_off(dispatcher, tracker, reason, last_topic(tracker))
-
-
-def last_topic(tracker: Tracker) -> list[dict]:
-    """The FAQ topic the bot last answered, as the agent's first suggestion (often what the
-    player still needs help with)."""
-    topic_id = tracker.get_slot("faq_id")
-    if not topic_id:
-        return []
-    return [{"faq_id": topic_id, "score": tracker.get_slot("faq_score")}]
+    return [
+        SlotSet("handoff_reason", reason),
+        SlotSet("fallback_streak", 0.0),
+        SlotSet("miss_streak", 0.0),
+        ConversationPaused(),
+    ]

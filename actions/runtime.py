@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from bot.decision import Thresholds
 from bot.embedding.model import load_embedder
-from bot.index.faq_index import FaqIndex
+from bot.index.faq_index import FaqIndex, index_model_name
 from bot.kb.model import KnowledgeBase, load_knowledge_base
 from bot.kb.texts import BotTexts, load_texts
 from bot.settings import Settings, get_settings
+from bot.understanding.understand import Understanding, understand
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,21 @@ class Runtime:
     def button(self, key: str, language: str, payload: str) -> dict[str, str]:
         return {"title": self.texts.button(key, language), "payload": payload}
 
+    def understand(self, text: str, language: str) -> Understanding:
+        return understand(self.index, text, language, self.settings.faq_temperature)
+
+
+def thresholds_from(settings: Settings) -> Thresholds:
+    return Thresholds(
+        answer_probability=settings.faq_answer_probability,
+        answer_margin=settings.faq_answer_margin,
+        clarify_probability=settings.faq_clarify_probability,
+        suggestion_probability=settings.faq_suggestion_probability,
+        none_probability=settings.faq_none_probability,
+        max_suggestions=settings.faq_max_suggestions,
+        min_similarity=settings.faq_min_similarity,
+    )
+
 
 _lock = threading.Lock()
 _runtime: Runtime | None = None
@@ -43,20 +59,14 @@ _runtime: Runtime | None = None
 def load_runtime(settings: Settings | None = None, index_version: str | None = None) -> Runtime:
     """Load the knowledge base, texts and an index version (the newest when ``index_version`` is None)."""
     settings = settings or get_settings()
-    embedder = load_embedder(settings.embedding_model, settings.embedding_prefix)
+    embedder = load_embedder(index_model_name(settings, index_version), settings.embedding_prefix)
     index = FaqIndex.load_current(
         settings.index_dir, embedder, settings.lexical_weight, settings.faq_topic_pool, version=index_version
     )
     kb = load_knowledge_base(settings.faq_dir)
     if index.manifest.kb_fingerprint != kb.fingerprint:
         logger.warning("FAQ index %s does not match data/faq: run `python -m bot train`", index.manifest.version)
-    thresholds = Thresholds(
-        answer_score=settings.faq_answer_score,
-        answer_margin=settings.faq_answer_margin,
-        clarify_score=settings.faq_clarify_score,
-        priority_score=settings.faq_priority_score,
-        max_suggestions=settings.faq_max_suggestions,
-    )
+    thresholds = thresholds_from(settings)
     logger.info("FAQ index %s loaded (%d vectors)", index.manifest.version, index.manifest.vectors)
     return Runtime(settings, kb, load_texts(settings.data_dir / "texts"), index, thresholds)
 

@@ -31,8 +31,6 @@ from bot.settings import PROJECT_ROOT, Settings
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "embedding" / "multilingual-e5-small"
-# Responses uttered by rules get a "talk to a person" button where a person is the natural next step.
-RESPONSE_BUTTONS = {"utter_iamabot": ("talk_to_person", "player_request")}
 
 
 def rasa_inputs(settings: Settings) -> list[Path]:
@@ -105,18 +103,48 @@ def ensure_embedding_model(settings: Settings) -> None:
     convert(path)
 
 
+def index_model(settings: Settings, kb: KnowledgeBase, on_progress: Callable[[int, int], None] | None = None) -> str:
+    """The model the index is built with: ``EMBEDDING_MODEL``, or with ``EMBEDDING_FINETUNE`` that
+    model fine-tuned on the knowledge base (``models/embedding/tuned/<id>``, with ``finetune.json``).
+
+    A tuned model is reused until more than ``FINETUNE_RETRAIN_SHARE`` of the variants are new to
+    it: one new variant is embedded with the current model and goes live in seconds; a larger
+    change trains again (minutes, with a progress bar).
+    """
+    if not settings.embedding_finetune:
+        return settings.embedding_model
+    from bot.embedding.finetune import finetune
+
+    root = settings.models_dir / "embedding" / "tuned"
+    pointer = root / "CURRENT"
+    variants = {q for _, _, q in kb.variants()}
+    if pointer.exists():
+        current = root / pointer.read_text().strip()
+        trained_on = set(json.loads((current / "variants.json").read_text(encoding="utf-8")))
+        new = len(variants - trained_on) / max(len(variants), 1)
+        if new <= settings.finetune_retrain_share:
+            return str(current)
+    name = hashlib.sha256(f"{settings.embedding_model}|{kb.fingerprint}".encode()).hexdigest()[:12]
+    target = root / name
+    logger.info("fine-tuning %s on the knowledge base into %s", settings.embedding_model, target)
+    finetune(settings.embedding_model, kb, target, settings.embedding_prefix, on_progress=on_progress)
+    (target / "variants.json").write_text(json.dumps(sorted(variants), ensure_ascii=False), encoding="utf-8")
+    pointer.write_text(name)
+    return str(target)
+
+
 def responses(texts: BotTexts, kb: KnowledgeBase) -> dict:
-    """Language-conditioned Rasa responses from data/texts, house rules filled in."""
+    """Language-conditioned Rasa responses from data/texts, house rules filled in.
+
+    The actions say everything the bot says (with its meta); these responses are Rasa's own
+    fallback (``utter_default``) and keep ``rasa data validate`` aware of every text.
+    """
     out: dict[str, list[dict]] = {}
     for key in texts.keys():
         variants = []
         for lang in [*LANGUAGES, None]:  # None: the unconditional English default, last
             text_lang = lang or FALLBACK_LANGUAGE
             variant: dict = {"text": kb.render(texts.text(key, text_lang), text_lang)}
-            if key in RESPONSE_BUTTONS:
-                button, reason = RESPONSE_BUTTONS[key]
-                payload = "/request_human" + json.dumps({"reason": reason})
-                variant["buttons"] = [{"title": texts.button(button, text_lang), "payload": payload}]
             if lang:
                 variant["condition"] = [{"type": "slot", "name": "language", "value": lang}]
             variants.append(variant)
@@ -240,25 +268,28 @@ def build_faq_index(
     kb: KnowledgeBase | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ):
-    """Build the FAQ index unless the newest one matches the knowledge base and model.
+    """Build the FAQ index unless the newest one matches the knowledge base, NLU examples and model.
 
     Returns (manifest, built now). Unless ``force``, vectors of unchanged variants are reused
     from the newest index.
     """
     from bot.embedding.model import load_embedder
     from bot.index.faq_index import Manifest, build_index, current_version, index_version
+    from bot.understanding.training import fingerprint, nlu_examples
 
     kb = kb or load_knowledge_base(settings.faq_dir)
-    version = index_version(kb.fingerprint, settings.embedding_model)
+    nlu = nlu_examples(settings.data_dir / "nlu")
+    model = index_model(settings, kb)
+    version = index_version(fingerprint(kb, nlu), model)
     current = current_version(settings.index_dir)
     if not force and current == version and (settings.index_dir / version / "manifest.json").exists():
         logger.info("FAQ index %s is up to date", version)
         manifest = json.loads((settings.index_dir / version / "manifest.json").read_text(encoding="utf-8"))
         return Manifest(**manifest), False
-    embedder = load_embedder(settings.embedding_model, settings.embedding_prefix)
+    embedder = load_embedder(model, settings.embedding_prefix)
     previous = None if force or current is None else settings.index_dir / current
     manifest = build_index(
-        kb, embedder, settings.index_dir, progress=progress, previous=previous, on_progress=on_progress
+        kb, embedder, settings.index_dir, progress=progress, previous=previous, on_progress=on_progress, nlu=nlu
     )
     logger.info(
         "FAQ index %s built: %d vectors (%s embedded) in %.1f s",

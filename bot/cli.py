@@ -127,7 +127,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from bot.evaluation.calibrate import main as calibrate_main
 
-    return calibrate_main([args.file])
+    return calibrate_main(args.files)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,8 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--no-embeddings", action="store_true", help="skip the near-duplicate checks")
     val.add_argument("--no-rasa", action="store_true", help="skip `rasa data validate` (~20 s)")
     val.set_defaults(func=cmd_validate)
-    cal = sub.add_parser("calibrate", help="choose FAQ thresholds on half the dev set, report the other half")
-    cal.add_argument("file", nargs="?", default="data/eval/dev.tsv")
+    cal = sub.add_parser(
+        "calibrate",
+        help="choose the decision thresholds on the tune halves of the dev sets, report the held-out halves",
+    )
+    cal.add_argument("files", nargs="*", default=["data/eval/dev.tsv", "data/eval/dev-wild.tsv"])
     cal.set_defaults(func=cmd_calibrate)
     return parser
 

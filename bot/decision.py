@@ -1,53 +1,57 @@
 """The FAQ decision: answer, ask "did you mean", or admit not knowing.
 
-e5's similarity scale is compressed (translations score 0.82-0.91, related but different questions
-up to 0.85), so one cut-off on the top score is not enough: an answer also needs a margin over the
-second-best topic. The thresholds are settings, calibrated on data/eval/dev.tsv.
+Made on calibrated topic probabilities (``bot.understanding``), not on raw cosine values: answer
+when the best topic is probable enough AND clearly ahead of the runner-up; offer the likely topics
+as buttons when it is less sure; fall back when nothing is likely or the message is not a
+knowledge question at all. The thresholds are settings, chosen by ``bot calibrate`` on the tune
+halves of ``data/eval/dev.tsv`` and ``data/eval/dev-wild.tsv``.
+
+Safer gambling is NOT decided here: a detector of its own (``Understanding.safer_gambling``) hands
+such messages to a person with priority, whatever topic ranks first.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.index.faq_index import TopicMatch
+from bot.understanding.understand import RankedTopic, Understanding
 
 ANSWER, CLARIFY, FALLBACK = "answer", "clarify", "fallback"
-PRIORITY_TOPIC = "gambling_problem_help"
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    answer_score: float
+    answer_probability: float
     answer_margin: float
-    clarify_score: float
-    priority_score: float
+    clarify_probability: float  # below this the best topic is not worth a button: fall back
+    suggestion_probability: float  # further "did you mean" buttons need at least this
+    none_probability: float  # "not a knowledge question" at least this sure: fall back
     max_suggestions: int = 3
+    # Out-of-domain guard: probabilities are relative among our topics, so gibberish still has a
+    # "most likely" topic; when even its nearest variants are this far away, nothing is likely.
+    min_similarity: float = 0.0
 
 
 @dataclass
 class Decision:
     outcome: str
     topic_id: str | None = None
-    score: float = 0.0
-    suggestions: list[TopicMatch] = field(default_factory=list)
+    probability: float = 0.0
+    suggestions: list[RankedTopic] = field(default_factory=list)
 
 
-def decide(matches: list[TopicMatch], thresholds: Thresholds) -> Decision:
-    if not matches:
+def decide(understanding: Understanding, thresholds: Thresholds) -> Decision:
+    ranked = understanding.ranked
+    if not ranked:
         return Decision(FALLBACK)
-    top = matches[0]
-    second = matches[1].score if len(matches) > 1 else 0.0
-    # Safety first: a player who may be in trouble is never left with a "did you mean".
-    for match in matches[: thresholds.max_suggestions]:
-        if (
-            match.topic_id == PRIORITY_TOPIC
-            and match.score >= thresholds.priority_score
-            and (match is top or top.score - match.score < thresholds.answer_margin)
-        ):
-            return Decision(ANSWER, match.topic_id, match.score, matches[:1])
-    if top.score >= thresholds.answer_score and top.score - second >= thresholds.answer_margin:
-        return Decision(ANSWER, top.topic_id, top.score, [top])
-    if top.score >= thresholds.clarify_score:
-        suggestions = [m for m in matches[: thresholds.max_suggestions] if m.score >= thresholds.clarify_score]
-        return Decision(CLARIFY, top.topic_id, top.score, suggestions)
-    return Decision(FALLBACK, top.topic_id, top.score, matches[: thresholds.max_suggestions])
+    top = ranked[0]
+    second = ranked[1].probability if len(ranked) > 1 else 0.0
+    candidates = ranked[: thresholds.max_suggestions]
+    if understanding.none_probability >= thresholds.none_probability or top.score < thresholds.min_similarity:
+        return Decision(FALLBACK, top.topic_id, top.probability, candidates)
+    if top.probability >= thresholds.answer_probability and top.probability - second >= thresholds.answer_margin:
+        return Decision(ANSWER, top.topic_id, top.probability, [top])
+    if top.probability >= thresholds.clarify_probability:
+        suggestions = [top] + [r for r in candidates[1:] if r.probability >= thresholds.suggestion_probability]
+        return Decision(CLARIFY, top.topic_id, top.probability, suggestions)
+    return Decision(FALLBACK, top.topic_id, top.probability, candidates)

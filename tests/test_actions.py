@@ -7,7 +7,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import ActionAnswerFaq
-from actions.handoff import ActionHandoff
+from actions.person import ActionHandoff
+from actions.small_talk import ActionChangeLanguage, ActionSmallTalk
 
 
 def tracker(text: str, language: str = "en", entities=None, intent="faq", **slots) -> Tracker:
@@ -116,7 +117,7 @@ def test_out_of_scope_is_refused_without_counting_as_a_fallback(run_action, sett
         "{casino_name}", "Northlight Casino"
     )
     assert messages[0]["custom"]["outcome"] == "out_of_scope"
-    assert "fallback_streak" not in slots and slots["faq_id"] is None
+    assert slots["fallback_streak"] == 0.0 and slots["miss_streak"] == 1.0 and slots["faq_id"] is None
 
 
 def test_out_of_scope_label_does_not_hide_a_player_in_trouble(run_action):
@@ -125,3 +126,53 @@ def test_out_of_scope_label_does_not_hide_a_player_in_trouble(run_action):
         tracker("jag är beroende av spel och kan inte sluta, jag har förlorat allt", "sv", intent="out_of_scope"),
     )
     assert slots.get("handoff_reason") == "safer_gambling"
+
+
+def test_two_non_answers_in_a_row_offer_a_person(run_action):
+    oos = "who won the football match yesterday"
+    messages, slots, _ = run_action(ActionAnswerFaq(), tracker(oos, "en", intent="out_of_scope", miss_streak=1.0))
+    meta = messages[0]["custom"]
+    assert meta["outcome"] == "out_of_scope" and meta["offer_human"] is True
+    assert messages[0]["buttons"][0]["payload"] == '/request_human{"reason": "low_confidence"}'
+    assert slots["miss_streak"] == 2.0 and "handoff_reason" not in slots  # offered, not forced
+
+
+def test_an_ordinary_question_about_losses_is_answered_not_escalated(run_action):
+    for language, text in [("en", "how do I set a loss limit?"), ("fi", "miten laitan tappiorajan viikolle")]:
+        messages, slots, _ = run_action(ActionAnswerFaq(), tracker(text, language))
+        assert slots.get("handoff_reason") is None, text
+        assert messages[0]["custom"]["safer_gambling"] < 0.41
+
+
+def test_a_frustrated_request_for_a_person_is_handed_off_whatever_the_intent(run_action):
+    text = "this bot understands NOTHING, give me a live operator now"
+    _, slots, _ = run_action(ActionAnswerFaq(), tracker(text, "en", intent="faq"))
+    assert slots["handoff_reason"] == "player_request"
+
+
+def test_a_greeting_that_carries_a_question_gets_the_answer(run_action):
+    messages, slots, _ = run_action(
+        ActionSmallTalk(), tracker("hei! kauanko kotiutus kestää trustlyyn?", "fi", intent="greet")
+    )
+    assert slots["faq_id"] == "withdrawal_time" and messages[0]["custom"]["outcome"] == "answer"
+
+
+def test_small_talk_and_language_switches_carry_their_meta(run_action):
+    messages, _, _ = run_action(ActionSmallTalk(), tracker("tjenare!", "sv", intent="greet"))
+    assert messages[0]["custom"] == {
+        **messages[0]["custom"],
+        "language": "sv",
+        "intent": "greet",
+        "outcome": "small_talk",
+    }
+    messages, _, _ = run_action(ActionChangeLanguage(), tracker("can we speak english", "en", intent="change_language"))
+    assert messages[0]["custom"]["language"] == "en" and messages[0]["custom"]["outcome"] == "language_switch"
+
+
+def test_a_question_about_support_languages_is_answered_not_taken_for_a_switch(run_action):
+    t = tracker("do you have support in russian? my dad wants to ask something", "ru", intent="change_language")
+    t.latest_message["language"] = "en"  # what the detector said about the text itself
+    t.events.append({"event": "slot", "name": "language", "value": "ru"})  # the switch extractor named Russian
+    messages, slots, events = run_action(ActionChangeLanguage(), t)
+    assert slots["language"] == "en" and slots["faq_id"] == "support_languages"
+    assert messages[0]["custom"]["language"] == "en"

@@ -1,39 +1,77 @@
+"""The FAQ decision on calibrated probabilities, and how the index's two views are combined."""
+
+import pytest
+
 from bot.decision import ANSWER, CLARIFY, FALLBACK, Thresholds, decide
-from bot.index.faq_index import TopicMatch
+from bot.index.faq_index import TextScores
+from bot.understanding.understand import RankedTopic, Understanding, combine, sentences
 
-T = Thresholds(answer_score=0.86, answer_margin=0.015, clarify_score=0.82, priority_score=0.84)
+T = Thresholds(
+    answer_probability=0.8,
+    answer_margin=0.2,
+    clarify_probability=0.15,
+    suggestion_probability=0.05,
+    none_probability=0.5,
+    max_suggestions=3,
+)
 
 
-def m(topic: str, score: float) -> TopicMatch:
-    return TopicMatch(topic, score, score, 0.0, "v", "en")
+def understood(*ranked: tuple[str, float], none: float = 0.01) -> Understanding:
+    return Understanding("text", [RankedTopic(t, p, 0.9) for t, p in ranked], none, 0.0, 0.0)
 
 
-def test_clear_winner_is_answered():
-    d = decide([m("withdrawal_time", 0.91), m("withdrawal_how", 0.87)], T)
+def test_a_probable_topic_clearly_ahead_is_answered():
+    d = decide(understood(("withdrawal_time", 0.9), ("withdrawal_how", 0.05)), T)
     assert (d.outcome, d.topic_id) == (ANSWER, "withdrawal_time")
+    assert [s.topic_id for s in d.suggestions] == ["withdrawal_time"]
 
 
-def test_close_second_asks_did_you_mean():
-    d = decide([m("withdrawal_time", 0.90), m("withdrawal_how", 0.895), m("payment_fees", 0.70)], T)
+def test_a_probable_topic_without_margin_asks_did_you_mean():
+    d = decide(understood(("withdrawal_time", 0.8), ("withdrawal_how", 0.65), ("payment_fees", 0.02)), T)
     assert d.outcome == CLARIFY
     assert [s.topic_id for s in d.suggestions] == ["withdrawal_time", "withdrawal_how"]
 
 
-def test_low_score_falls_back():
-    assert decide([m("currencies", 0.78), m("payment_fees", 0.77)], T).outcome == FALLBACK
-    assert decide([], T).outcome == FALLBACK
+def test_a_middling_topic_is_offered_with_the_likely_neighbours():
+    d = decide(understood(("currencies", 0.4), ("payment_fees", 0.3), ("deposit_methods", 0.2), ("x", 0.1)), T)
+    assert d.outcome == CLARIFY
+    assert [s.topic_id for s in d.suggestions] == ["currencies", "payment_fees", "deposit_methods"]
 
 
-def test_middle_score_clarifies_even_with_one_candidate():
-    d = decide([m("currencies", 0.84), m("payment_fees", 0.70)], T)
-    assert d.outcome == CLARIFY and [s.topic_id for s in d.suggestions] == ["currencies"]
+def test_nothing_likely_falls_back():
+    assert decide(understood(("currencies", 0.1), ("payment_fees", 0.09)), T).outcome == FALLBACK
+    assert decide(understood(), T).outcome == FALLBACK
 
 
-def test_safer_gambling_is_never_left_to_a_did_you_mean():
-    d = decide([m("self_exclusion", 0.875), m("gambling_problem_help", 0.87)], T)
-    assert (d.outcome, d.topic_id) == (ANSWER, "gambling_problem_help")
+def test_not_a_knowledge_question_falls_back_whatever_the_topics_say():
+    d = decide(understood(("support_hours", 0.95), ("support_channels", 0.01), none=0.7), T)
+    assert d.outcome == FALLBACK
 
 
-def test_safer_gambling_far_behind_does_not_override():
-    d = decide([m("deposit_limits", 0.95), m("gambling_problem_help", 0.85)], T)
-    assert (d.outcome, d.topic_id) == (ANSWER, "deposit_limits")
+def test_combine_multiplies_the_head_with_the_neighbours():
+    scores = TextScores(
+        "q",
+        topics={"a": 0.90, "b": 0.88},
+        probabilities={"a": 0.5, "b": 0.5, "c": 0.0},
+        none_probability=0.0,
+        human_request=0.0,
+    )
+    ranked = combine(scores, temperature=0.01)
+    assert [r.topic_id for r in ranked][:2] == ["a", "b"]
+    # equal head probabilities: the neighbour score decides, exp(0.02 / 0.01) = e^2 times likelier
+    assert ranked[0].probability / ranked[1].probability == pytest.approx(7.389, rel=1e-3)
+    assert sum(r.probability for r in ranked) == pytest.approx(1.0)
+    assert ranked[-1].topic_id == "c" and ranked[-1].score == pytest.approx(0.88)  # unseen topic: the floor
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hi, quick question. how long does a withdrawal take? thanks in advance!", 3),
+        ("Hei!!! Missä mun rahat on?\nOdotin kolme päivää", 3),
+        ("just one sentence without a stop", 1),
+        ("ok. ?", 1),
+    ],
+)
+def test_sentences(text, expected):
+    assert len(sentences(text)) == expected

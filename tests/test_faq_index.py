@@ -17,10 +17,13 @@ from bot.index.lexical import LexicalScorer, terms
         ("en", "what is the RTP of a slot", "game_rules_rtp"),
     ],
 )
-def test_query_ranks_the_right_topic_first(faq_index, language, question, topic):
-    matches = faq_index.query(question, language)
-    assert matches[0].topic_id == topic
-    assert matches[0].score >= matches[1].score
+def test_understanding_ranks_the_right_topic_first(faq_index, settings, language, question, topic):
+    from bot.understanding.understand import understand
+
+    ranked = understand(faq_index, question, language, settings.faq_temperature).ranked
+    assert ranked[0].topic_id == topic
+    assert ranked[0].probability >= ranked[1].probability
+    assert faq_index.query(question, language)[0].score >= faq_index.query(question, language)[1].score
 
 
 def test_scores_fuse_dense_and_lexical(faq_index, settings):

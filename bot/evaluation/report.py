@@ -32,10 +32,14 @@ class LanguageFigures:
     language_id: Ratio = field(default_factory=Ratio)
     faq_top1: Ratio = field(default_factory=Ratio)  # first-ranked topic is the expected one
     faq_answered_right: Ratio = field(default_factory=Ratio)  # answered directly with it
+    faq_answered_wrong: Ratio = field(default_factory=Ratio)  # answered directly with another topic
+    faq_right_or_suggested: Ratio = field(default_factory=Ratio)  # answered, or among "did you mean"
     human_recall: Ratio = field(default_factory=Ratio)
     oos_rejection: Ratio = field(default_factory=Ratio)
     small_talk: Ratio = field(default_factory=Ratio)
     safer_gambling_priority: Ratio = field(default_factory=Ratio)
+    false_priority: Ratio = field(default_factory=Ratio)  # other lines handed off as safer gambling
+    reply_language: Ratio = field(default_factory=Ratio)  # every reply's meta in the line's language
     outcomes: Counter = field(default_factory=Counter)
 
 
@@ -81,10 +85,15 @@ def summarize(outcomes: list[Outcome]) -> dict:
                     "handoff": o.handoff_reason,
                 }
             )
+        figures.reply_language.add(bool(o.reply_languages) and all(lang == case.language for lang in o.reply_languages))
+        if case.expect != PRIORITY_TOPIC:
+            figures.false_priority.add(o.handoff_reason == "safer_gambling")
         if case.is_topic:
             top = first_topic(o)
             figures.faq_top1.add(top == case.expect)
             figures.faq_answered_right.add(o.faq_id == case.expect)
+            figures.faq_answered_wrong.add(o.faq_id is not None and o.faq_id != case.expect)
+            figures.faq_right_or_suggested.add(o.faq_id == case.expect or case.expect in o.suggestions)
             if top != case.expect:
                 confusions[(case.expect, top or f"<{o.intent}>")] += 1
             if case.expect == PRIORITY_TOPIC:
@@ -99,10 +108,14 @@ def summarize(outcomes: list[Outcome]) -> dict:
         "language_id",
         "faq_top1",
         "faq_answered_right",
+        "faq_answered_wrong",
+        "faq_right_or_suggested",
         "human_recall",
         "oos_rejection",
         "small_talk",
         "safer_gambling_priority",
+        "false_priority",
+        "reply_language",
     ]
     languages = [lang for lang in LANGUAGES if lang in per_language]
     table = {
@@ -132,10 +145,14 @@ def format_table(summary: dict, show_failures: bool = False) -> str:
         ("language_id", "lang-ID"),
         ("faq_top1", "FAQ top-1"),
         ("faq_answered_right", "answered"),
+        ("faq_answered_wrong", "wrong"),
+        ("faq_right_or_suggested", "ans|dym"),
         ("human_recall", "human"),
         ("oos_rejection", "OOS rej."),
         ("small_talk", "small talk"),
         ("safer_gambling_priority", "safer-g."),
+        ("false_priority", "false prio"),
+        ("reply_language", "reply lang"),
     ]
     rows = [["lang", *[title for _, title in columns]]]
     for lang, figures in [*summary["per_language"].items(), ("all", summary["overall"])]:

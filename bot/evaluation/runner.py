@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 
@@ -23,6 +23,7 @@ class Outcome:
     suggestions: list[str]
     bot_texts: list[str]
     error: str | None = None
+    reply_languages: list[str | None] = field(default_factory=list)  # the meta language of every text reply
 
 
 def run_case(rasa_url: str, case: Case, timeout: float = 30.0, token: str = "") -> Outcome:
@@ -50,7 +51,20 @@ def run_case(rasa_url: str, case: Case, timeout: float = 30.0, token: str = "") 
         faq_outcome=faq_meta.get("outcome"),
         suggestions=[s["faq_id"] for s in faq_meta.get("suggestions") or []],
         bot_texts=[r["text"] for r in replies if r.get("text")],
+        reply_languages=reply_languages(replies),
     )
+
+
+def reply_languages(replies: list[dict]) -> list[str | None]:
+    """Rasa's REST channel sends a reply's meta as a separate ``custom`` message after its text:
+    the language each text reply carries (None for a text without meta)."""
+    languages: list[str | None] = []
+    for reply in replies:
+        if reply.get("text"):
+            languages.append(None)
+        elif isinstance(reply.get("custom"), dict) and languages and languages[-1] is None:
+            languages[-1] = reply["custom"].get("language")
+    return languages
 
 
 def run_cases(rasa_url: str, cases: list[Case], workers: int = 4, token: str = "") -> list[Outcome]:

@@ -24,23 +24,26 @@ from bot.language.names import DEFAULT_LANGUAGE, SUPPORTED, fold, is_cyrillic
 METADATA_LOCALE_KEY = "locale"
 METADATA_HINT_KEY = "locale_hint"
 
-# Short, frequent words that belong to one of our Latin-script languages only. langdetect's
-# character statistics are weak on a few words ("vilka valutor stöds" looks Finnish to it); these
-# settle such cases. Folded forms (no diacritics), as players often type.
+# Short, frequent words that belong to one of our Latin-script languages only, greetings and thanks
+# included. langdetect's character statistics are weak on a few words ("vilka valutor stöds" looks
+# Finnish to it, "moro moro" anything); these settle such cases. Folded forms (no diacritics), as
+# players often type.
 FUNCTION_WORDS: dict[str, frozenset[str]] = {
     "sv": frozenset(
         "och jag inte har hur vad vilka vilken varfor nar kan mitt mina ar pa med till for ett nu tack hej"
-        " tja nej finns ska vill mig dig".split()
+        " tja nej finns ska vill mig dig hejsan tjena tjenare halla hejda tjabba morsning".split()
     ),
     "fi": frozenset(
-        "ja ei mita miten kuinka miksi milloin voi voiko onko minun mun mulla sinun tama etta kiitos moi kylla".split()
+        "ja ei mita miten kuinka miksi milloin voi voiko onko minun mun mulla sinun tama etta kiitos moi kylla"
+        " moro moikka terve hei heippa kiitti huomenta iltaa paivaa".split()
     ),
     "en": frozenset(
         "the is are my how what why when could you your and to of it this that do does not with please"
-        " thanks hello".split()
+        " thanks hello hi hey hiya bye cheers".split()
     ),
     "tr": frozenset(
-        "ve bir nasil neden icin yok ben benim bu ile ama cok tesekkurler merhaba evet hayir nerede kac".split()
+        "ve bir nasil neden icin yok ben benim bu ile ama cok tesekkurler merhaba evet hayir nerede kac"
+        " selam slm mrb gunaydin aksamlar sagol eyvallah".split()
     ),
 }
 
