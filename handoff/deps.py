@@ -7,6 +7,7 @@ import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
@@ -16,10 +17,14 @@ from bot.kb.texts import BotTexts
 from bot.settings import Settings
 from handoff.db import Database
 from handoff.errors import HubError
+from handoff.limits import SlidingWindow
 from handoff.models import AgentToken, Conversation, User, now
 from handoff.rasa_client import RasaClient
 from handoff.realtime import Broadcaster
 from handoff.security import token_hash, tokens_match
+
+if TYPE_CHECKING:
+    from handoff.outbox import OutboxWorker
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +38,8 @@ class Hub:
     kb: KnowledgeBase
     texts: BotTexts  # data/texts/hub: what the hub itself says
     bot_texts: BotTexts  # data/texts: the bot's texts, for when the bot is down
-
+    conversation_starts: SlidingWindow = field(default_factory=lambda: SlidingWindow(20))
+    outbox_worker: OutboxWorker | None = None  # started with the app (handoff/app.py)
     tasks: set[asyncio.Task] = field(default_factory=set)
 
     def background(self, work: Coroutine) -> None:
@@ -47,11 +53,26 @@ class Hub:
         if not task.cancelled() and task.exception() is not None:
             logger.error("background task failed", exc_info=task.exception())
 
-    def outbox(self, note: str) -> None:
-        """Where mail to players would go; a pluggable sender replaces this log line."""
-        import logging
+    def mail_ticket(self, session: Session, ticket, language: str, text: str) -> None:
+        """Queue the ticket's mails (the player's confirmation, the support inbox's copy) in the
+        caller's unit of work: stored with the ticket, before the player is answered."""
+        from handoff.outbox import queue_mail, ticket_mails
 
-        logging.getLogger("handoff.outbox").info("outbox: %s", note)
+        for kind, recipient, subject, body in ticket_mails(
+            self.texts,
+            self.kb,
+            language,
+            ticket.id,
+            ticket.email,
+            ticket.text,
+            ticket.conversation_id,
+            support_inbox=self.settings.support_inbox,
+        ):
+            queue_mail(session, kind, recipient, subject, body)
+
+    def outbox_nudge(self) -> None:
+        if self.outbox_worker is not None:
+            self.outbox_worker.nudge()
 
     def say(self, key: str, language: str, **values: object) -> str:
         rules = self.kb.rules_for(language)
@@ -60,6 +81,11 @@ class Hub:
 
 def get_hub(request: Request) -> Hub:
     return request.app.state.hub
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the hub sees it (behind a proxy: uvicorn's --forwarded-allow-ips)."""
+    return request.client.host if request.client else "unknown"
 
 
 def bearer(authorization: str | None) -> str:

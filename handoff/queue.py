@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -73,8 +73,13 @@ def place_and_wait(session: Session, conversation: Conversation, default_s: int)
     return place, estimated_wait_s(session, conversation.language, place, default_s)
 
 
-def agents_online(session: Session, language: str | None = None) -> int:
-    agents = session.scalars(select(User).where(User.presence == "online", User.role.in_(("agent", "admin")))).all()
+def agents_online(session: Session, language: str | None = None, ttl_s: float = 90.0) -> int:
+    """Agents marked online whose console sent a heartbeat within ``ttl_s`` (a closed tab or a lost
+    connection stops the heartbeat: the player gets the ticket form, not a queue nobody watches)."""
+    fresh = now() - timedelta(seconds=ttl_s)
+    agents = session.scalars(
+        select(User).where(User.presence == "online", User.role.in_(("agent", "admin")), User.last_seen_at >= fresh)
+    ).all()
     return sum(1 for a in agents if language is None or language in a.language_list)
 
 

@@ -2,6 +2,9 @@
 
 In-process fan-out (one hub process). Every event is also in the database, so a client that
 reconnects fetches what it missed with ``GET …/messages?after=<id>``: nothing is lost.
+
+A socket authenticates with its first frame, ``{"type": "auth", "token": "…"}``: a token in the
+URL would be written to every access log on the way.
 """
 
 from __future__ import annotations
@@ -9,8 +12,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 
-from fastapi import WebSocket
+from fastapi import WebSocket, WebSocketDisconnect
+
+AUTH_TIMEOUT_S = 10.0
+
+
+async def authenticated_socket(websocket: WebSocket, check: Callable[[str], Awaitable[bool]]) -> bool:
+    """Accept, then wait for the auth frame; close with 4401 (and return False) unless ``check`` passes."""
+    await websocket.accept()
+    try:
+        frame = await asyncio.wait_for(websocket.receive_json(), AUTH_TIMEOUT_S)
+    except (TimeoutError, WebSocketDisconnect, ValueError, KeyError):
+        frame = None
+    token = frame.get("token") if isinstance(frame, dict) and frame.get("type") == "auth" else None
+    if not isinstance(token, str) or not token or len(token) > 256 or not await check(token):
+        with contextlib.suppress(Exception):
+            await websocket.close(code=4401)
+        return False
+    await websocket.send_json({"type": "ready"})
+    return True
 
 
 class Broadcaster:
@@ -23,12 +45,19 @@ class Broadcaster:
 
     def remove_player(self, conversation_id: str, ws: WebSocket) -> None:
         self._players[conversation_id].discard(ws)
+        if not self._players[conversation_id]:
+            del self._players[conversation_id]
 
     def add_agent(self, agent_id: int, ws: WebSocket) -> None:
         self._agents[agent_id].add(ws)
 
     def remove_agent(self, agent_id: int, ws: WebSocket) -> None:
         self._agents[agent_id].discard(ws)
+        if not self._agents[agent_id]:
+            del self._agents[agent_id]
+
+    def connected_agents(self) -> list[int]:
+        return list(self._agents)
 
     async def to_player(self, conversation_id: str, event: dict) -> None:
         await self._send(list(self._players.get(conversation_id, ())), event)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from handoff.models import Message
 
 
-def message_out(message: Message, for_agent: bool = False) -> dict:
+def message_out(message: Message, for_agent: bool = False, with_original: bool = False) -> dict:
+    """A message for a client. Players and agents see the masked text; ``with_original`` (the agent
+    holding the conversation) adds what the player typed before masking, when it differed."""
     out = {
         "id": message.id,
         "from": message.sender,
@@ -16,4 +18,6 @@ def message_out(message: Message, for_agent: bool = False) -> dict:
     }
     if for_agent:
         out["internal"] = message.internal
+    if with_original and message.original_text:
+        out["original_text"] = message.original_text
     return out

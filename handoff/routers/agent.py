@@ -1,66 +1,108 @@
-"""The agent API: log in, see the queue, claim, answer, transfer, hand back to the bot, close."""
+"""The agent API: log in, see the queue, claim, answer, transfer, hand back to the bot, close.
+
+Access follows the conversation's state: only the agent holding a conversation (or an admin) may
+write to it, transfer, resolve or close it, or send "typing" to its player; a queued conversation
+can be previewed by any agent (without internal notes) before claiming it; any other transcript is
+for admins. Logins, claims, transfers, resolves, closes and transcript reads go to the audit log.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
 
 import anyio
-from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from bot.language.names import SUPPORTED
-from handoff import queue
-from handoff.deps import Hub, agent_for_token, bearer, current_agent, get_hub
-from handoff.errors import HubError
+from handoff import queue, throttle
+from handoff.audit import record
+from handoff.deps import Hub, agent_for_token, bearer, client_address, current_agent, get_hub
+from handoff.errors import HubError, too_many
 from handoff.models import AgentToken, Conversation, Message, Ticket, User, now
 from handoff.rasa_client import RasaUnavailable
+from handoff.realtime import authenticated_socket
 from handoff.security import new_token, token_hash, verify_password
 from handoff.serialize import message_out
+from handoff.validation import CleanText
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
 
+ConversationId = Path(max_length=64)
+HEARTBEAT_S = 30.0  # a connected console refreshes the agent's presence this often
+
 
 class Login(BaseModel):
-    username: str = Field(max_length=64)
+    username: CleanText = Field(max_length=64)
     password: str = Field(max_length=256)
 
 
 class AgentMessage(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
+    text: CleanText = Field(min_length=1, max_length=4000)
     internal: bool = False
     faq_id: str | None = Field(None, max_length=64)  # the suggestion the agent inserted, if any
 
 
 class Transfer(BaseModel):
-    agent: str | None = None  # username; or
-    language: str | None = None  # back to that language's queue
+    agent: str | None = Field(None, max_length=64)  # username; or
+    language: str | None = Field(None, pattern="^(fi|sv|ru|tr|en)$")  # back to that language's queue
 
 
 class Presence(BaseModel):
     presence: str = Field(pattern="^(online|away)$")
 
 
+_password_checks: dict[int, anyio.CapacityLimiter] = {}
+
+
+async def password_ok(password: str, stored_hash: str | None) -> bool:
+    """argon2 in a worker thread, one at a time: guesses cannot take the hub's CPU (nor its event loop)."""
+    loop = id(asyncio.get_running_loop())
+    limiter = _password_checks.setdefault(loop, anyio.CapacityLimiter(1))
+    return await anyio.to_thread.run_sync(verify_password, password, stored_hash, limiter=limiter)
+
+
 @router.post("/login")
-async def login(body: Login, hub: Hub = Depends(get_hub)) -> dict:
+async def login(body: Login, request: Request, hub: Hub = Depends(get_hub)) -> dict:
+    address = client_address(request)
+    wait = await hub.db.read(lambda s: throttle.locked_for(s, body.username, address))
+    if wait:
+        raise too_many("too many failed logins: try again later", wait)
     user = await hub.db.read(lambda s: s.scalar(select(User).where(User.username == body.username)))
-    # argon2 costs ~0.5 s of CPU: never on the event loop.
-    if user is None or not await anyio.to_thread.run_sync(verify_password, body.password, user.password_hash):
+    if not await password_ok(body.password, user.password_hash if user else None):
+
+        def failed(session: Session) -> None:
+            throttle.failed(session, hub.settings, body.username, address)
+            record(session, body.username, "login_failed", address=address)
+
+        await hub.db.write(failed)
         raise HubError(401, "wrong username or password")
     token = new_token()
     expires = now() + timedelta(hours=hub.settings.agent_token_hours)
-    await hub.db.write(lambda s: s.add(AgentToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires)))
+
+    def log_in(session: Session) -> None:
+        throttle.succeeded(session, body.username, address)
+        session.add(AgentToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires))
+        record(session, user.username, "login", address=address)
+
+    await hub.db.write(log_in)
     return {"token": token, "expires_at": expires.isoformat(), "user": user_out(user)}
 
 
 @router.post("/logout")
 async def logout(authorization: str | None = Header(None), hub: Hub = Depends(get_hub)) -> dict:
+    """Ends the login and the agent's presence: players are not queued behind someone who left."""
     token = bearer(authorization)
 
     def forget(session: Session) -> None:
-        agent_for_token(token, session)  # 401 for an unknown token
+        agent = agent_for_token(token, session)  # 401 for an unknown token
         session.delete(session.get(AgentToken, token_hash(token)))
+        user = session.get(User, agent.id)
+        user.presence = "away"
+        record(session, user.username, "logout")
 
     await hub.db.write(forget)
     return {"ok": True}
@@ -77,14 +119,25 @@ def user_out(user: User) -> dict:
     }
 
 
+def touch(session: Session, agent_id: int, presence: str | None = None) -> User:
+    user = session.get(User, agent_id)
+    if presence:
+        user.presence = presence
+    user.last_seen_at = now()
+    return user
+
+
 @router.post("/presence")
 async def set_presence(body: Presence, agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)) -> dict:
-    def update_presence(session: Session) -> User:
-        user = session.get(User, agent.id)
-        user.presence = body.presence
-        return user
+    """Online or away. "Online" lasts while the console's heartbeat (its WebSocket, or
+    ``POST /api/agent/heartbeat``) is younger than ``PRESENCE_TTL_S``."""
+    return user_out(await hub.db.write(lambda s: touch(s, agent.id, body.presence)))
 
-    return user_out(await hub.db.write(update_presence))
+
+@router.post("/heartbeat")
+async def heartbeat(agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)) -> dict:
+    """Keeps "online" alive for clients without the console's WebSocket."""
+    return user_out(await hub.db.write(lambda s: touch(s, agent.id)))
 
 
 @router.get("/me")
@@ -136,7 +189,7 @@ def first_player_texts(session: Session, conversation_ids: list[str]) -> dict[st
 async def waiting(
     language: str | None = Query(None, max_length=8), agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)
 ) -> dict:
-    def read(session: Session) -> list:
+    def read(session: Session) -> tuple[list, dict]:
         statement = select(Conversation).where(Conversation.state == "queued")
         if language:
             statement = statement.where(Conversation.language == language)
@@ -164,17 +217,22 @@ async def waiting(
     return {"items": items}
 
 
-def owned(session: Session, conversation_id: str, agent: User) -> Conversation:
+def held(session: Session, conversation_id: str, agent: User) -> Conversation:
+    """The conversation, if this agent may act on it now: it is in a chat with them (admins: with anyone)."""
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         raise HubError(404, "unknown conversation")
+    if conversation.state != "agent":
+        raise HubError(409, "not in a chat with an agent", f"the conversation is {conversation.state}")
     if conversation.agent_id != agent.id and agent.role != "admin":
         raise HubError(403, "not your conversation", "claim it first")
     return conversation
 
 
 @router.post("/conversations/{conversation_id}/claim")
-async def claim(conversation_id: str, agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)) -> dict:
+async def claim(
+    conversation_id: str = ConversationId, agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)
+) -> dict:
     def take(session: Session) -> tuple[Conversation, Message]:
         outcome = queue.claim(session, conversation_id, agent)
         if outcome == "missing":
@@ -185,6 +243,7 @@ async def claim(conversation_id: str, agent: User = Depends(current_agent), hub:
             raise HubError(409, "too many chats", f"you already hold {agent.max_chats} conversations")
         conversation = session.get(Conversation, conversation_id)
         session.refresh(conversation)
+        record(session, agent.username, "claim", conversation_id)
         text = hub.say("hub_agent_joined", conversation.language, agent_name=agent.display_name)
         return conversation, system_note(session, conversation, text, {"agent": agent.display_name})
 
@@ -222,30 +281,29 @@ def push_queue_positions(hub: Hub, language: str) -> None:
     hub.background(push())
 
 
-def readable(conversation: Conversation, agent: User) -> None:
-    if conversation.state == "agent" and conversation.agent_id != agent.id and agent.role != "admin":
-        raise HubError(403, "not your conversation")
-
-
 @router.get("/conversations/{conversation_id}")
 async def conversation_detail(
-    conversation_id: str, agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)
+    conversation_id: str = ConversationId, agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)
 ) -> dict:
-    def read(session: Session) -> tuple[Conversation, list[Message]]:
+    def read(session: Session) -> tuple[Conversation, list[Message], bool]:
         conversation = session.get(Conversation, conversation_id)
         if conversation is None:
             raise HubError(404, "unknown conversation")
-        readable(conversation, agent)
-        messages = session.scalars(
-            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
-        ).all()
-        return conversation, messages
+        holder = conversation.state == "agent" and conversation.agent_id == agent.id
+        if not (holder or agent.role == "admin" or conversation.state == "queued"):
+            raise HubError(403, "not your conversation", "only the agent holding it (or an admin) reads it")
+        statement = select(Message).where(Message.conversation_id == conversation_id)
+        if not (holder or agent.role == "admin"):  # a preview before claiming: no internal notes
+            statement = statement.where(Message.internal.is_(False))
+        messages = session.scalars(statement.order_by(Message.id)).all()
+        record(session, agent.username, "transcript_read", conversation_id, state=conversation.state)
+        return conversation, messages, holder
 
-    conversation, messages = await hub.db.read(read)
+    conversation, messages, holder = await hub.db.write(read)
     suggestions = []
     for suggestion in conversation.suggestions or []:
-        topic_id = suggestion.get("faq_id")
-        if topic_id in hub.kb.topics:
+        topic_id = suggestion.get("faq_id") if isinstance(suggestion, dict) else None
+        if isinstance(topic_id, str) and topic_id in hub.kb.topics:
             answer, used = hub.kb.answer(topic_id, conversation.language)
             suggestions.append(
                 {
@@ -264,18 +322,20 @@ async def conversation_detail(
         "priority": conversation.priority,
         "agent": conversation.agent.username if conversation.agent else None,
         "suggestions": suggestions,
-        "messages": [message_out(m, for_agent=True) for m in messages],
+        # What the player typed before masking is for the agent in the chat only.
+        "messages": [message_out(m, for_agent=True, with_original=holder) for m in messages],
     }
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201)
 async def agent_message(
-    conversation_id: str, body: AgentMessage, agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)
+    body: AgentMessage,
+    conversation_id: str = ConversationId,
+    agent: User = Depends(current_agent),
+    hub: Hub = Depends(get_hub),
 ) -> dict:
     def add(session: Session) -> Message:
-        conversation = owned(session, conversation_id, agent)
-        if conversation.state != "agent":
-            raise HubError(409, "not in a chat with an agent", f"the conversation is {conversation.state}")
+        held(session, conversation_id, agent)
         message = Message(
             conversation_id=conversation_id,
             sender="agent",
@@ -296,10 +356,13 @@ async def agent_message(
 
 @router.post("/conversations/{conversation_id}/transfer")
 async def transfer(
-    conversation_id: str, body: Transfer, agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)
+    body: Transfer,
+    conversation_id: str = ConversationId,
+    agent: User = Depends(current_agent),
+    hub: Hub = Depends(get_hub),
 ) -> dict:
     def move(session: Session) -> str:
-        conversation = owned(session, conversation_id, agent)
+        conversation = held(session, conversation_id, agent)
         if body.agent:
             target = session.scalar(select(User).where(User.username == body.agent))
             if target is None:
@@ -308,13 +371,11 @@ async def transfer(
                 raise HubError(409, "too many chats", f"{target.username} is at their limit")
             conversation.agent_id = target.id
         else:
-            language = body.language or conversation.language
-            if language not in SUPPORTED:
-                raise HubError(422, "unknown language")
-            conversation.language = language
+            conversation.language = body.language or conversation.language
             conversation.state = "queued"
             conversation.agent_id = None
             conversation.queued_at = now()
+        record(session, agent.username, "transfer", conversation_id, to=body.agent or conversation.language)
         return conversation.state
 
     state = await hub.db.write(move)
@@ -323,17 +384,20 @@ async def transfer(
 
 
 @router.post("/conversations/{conversation_id}/resolve")
-async def resolve(conversation_id: str, agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)) -> dict:
-    await hub.db.read(lambda s: owned(s, conversation_id, agent))
+async def resolve(
+    conversation_id: str = ConversationId, agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)
+) -> dict:
+    await hub.db.read(lambda s: held(s, conversation_id, agent))
     try:
         await hub.rasa.resume(conversation_id)
     except RasaUnavailable as exc:
         raise HubError(503, "the bot is not answering", "try again, or close the conversation") from exc
 
     def back_to_bot(session: Session) -> tuple[Conversation, Message]:
-        conversation = owned(session, conversation_id, agent)
+        conversation = held(session, conversation_id, agent)
         conversation.state = "bot"
         conversation.handoff_reason = None
+        record(session, agent.username, "resolve", conversation_id)
         meta = {"resolved_by": agent.display_name, "rating_requested": True}
         return conversation, system_note(session, conversation, hub.say("hub_back_to_bot", conversation.language), meta)
 
@@ -343,10 +407,13 @@ async def resolve(conversation_id: str, agent: User = Depends(current_agent), hu
 
 
 @router.post("/conversations/{conversation_id}/close")
-async def close(conversation_id: str, agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)) -> dict:
+async def close(
+    conversation_id: str = ConversationId, agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)
+) -> dict:
     def close_it(session: Session) -> tuple[Conversation, Message]:
-        conversation = owned(session, conversation_id, agent)
+        conversation = held(session, conversation_id, agent)
         conversation.state = "closed"
+        record(session, agent.username, "close", conversation_id)
         return conversation, system_note(session, conversation, hub.say("hub_closed", conversation.language), {})
 
     conversation, note = await hub.db.write(close_it)
@@ -372,23 +439,47 @@ async def tickets(agent: User = Depends(current_agent), hub: Hub = Depends(get_h
     }
 
 
+def holds(session: Session, conversation_id: str, agent_id: int) -> bool:
+    conversation = session.get(Conversation, conversation_id)
+    return conversation is not None and conversation.state == "agent" and conversation.agent_id == agent_id
+
+
 @router.websocket("/ws")
-async def agent_socket(websocket: WebSocket, token: str = Query("")) -> None:
+async def agent_socket(websocket: WebSocket) -> None:
+    """Live queue items, player messages and typing. The first frame authenticates
+    (``{"type": "auth", "token": "<agent token>"}``); while connected, the agent's presence stays fresh."""
     hub: Hub = websocket.app.state.hub
-    try:
-        agent = await hub.db.read(lambda s: agent_for_token(token, s))
-    except HubError:
-        await websocket.close(code=4401)
+    agent: User | None = None
+
+    async def check(token: str) -> bool:
+        nonlocal agent
+        try:
+            agent = await hub.db.read(lambda s: agent_for_token(token, s))
+        except HubError:
+            return False
+        return True
+
+    if not await authenticated_socket(websocket, check):
         return
-    await websocket.accept()
+
+    async def keep_fresh() -> None:
+        while True:
+            await hub.db.write(lambda s: touch(s, agent.id))
+            await asyncio.sleep(HEARTBEAT_S)
+
+    heartbeat_task = asyncio.get_running_loop().create_task(keep_fresh())
     hub.broadcaster.add_agent(agent.id, websocket)
     try:
         while True:
             event = await websocket.receive_json()
             target = event.get("conversation_id") if isinstance(event, dict) else None
             if isinstance(target, str) and event.get("type") == "typing":
-                await hub.broadcaster.to_player(event["conversation_id"], {"type": "typing", "from": "agent"})
+                if await hub.db.read(lambda s, t=target: holds(s, t, agent.id)):
+                    await hub.broadcaster.to_player(target, {"type": "typing", "from": "agent"})
     except (WebSocketDisconnect, ValueError):
         pass
     finally:
+        heartbeat_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat_task
         hub.broadcaster.remove_agent(agent.id, websocket)

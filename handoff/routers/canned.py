@@ -11,9 +11,11 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from bot.language.names import SUPPORTED
+from handoff.audit import record
 from handoff.deps import Hub, current_agent, get_hub
 from handoff.errors import HubError
 from handoff.models import User
+from handoff.validation import CleanText
 
 router = APIRouter(prefix="/api/canned", tags=["agent"])
 
@@ -21,8 +23,8 @@ EDITING_ROLES = {"admin", "editor"}
 
 
 class CannedReply(BaseModel):
-    title: str = Field(min_length=1, max_length=80)
-    text: str = Field(min_length=1, max_length=2000)
+    title: CleanText = Field(min_length=1, max_length=80)
+    text: CleanText = Field(min_length=1, max_length=2000)
 
 
 class CannedReplies(BaseModel):
@@ -66,4 +68,7 @@ def replace_replies(
         raise HubError(403, "editors only", "canned replies are edited by an admin or an editor")
     path = canned_file(hub, language)
     write_replies(path, language, body.replies)
+    hub.db.run(
+        lambda s: record(s, agent.username, "canned_edit", language, replies=len(body.replies))
+    )  # a worker thread
     return {"language": language, "replies": read_replies(path)}

@@ -11,19 +11,22 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path as FilePath
+from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.kb.editing import language_file, with_topic_text, with_variant, write_atomically
 from bot.kb.model import LANGUAGES, KnowledgeBaseError, load_knowledge_base
+from handoff.audit import record
 from handoff.deps import Hub, current_agent, get_hub
 from handoff.errors import HubError
 from handoff.models import Message, User
+from handoff.validation import MAX_ID, CleanText
 
 EDITOR_ROLES = {"editor", "admin"}
 REVIEW_LIMIT = 3000  # most recent bot turns looked at by the review inbox
@@ -40,14 +43,14 @@ router = APIRouter(prefix="/api/editor", tags=["editor"], dependencies=[Depends(
 
 
 class TopicText(BaseModel):
-    title: str = Field(min_length=1, max_length=120)
-    answer: str = Field(min_length=1, max_length=4000)
-    questions: list[str] = Field(min_length=1, max_length=200)
+    title: CleanText = Field(min_length=1, max_length=120)
+    answer: CleanText = Field(min_length=1, max_length=4000)
+    questions: list[Annotated[CleanText, Field(min_length=1, max_length=500)]] = Field(min_length=1, max_length=200)
 
 
 class ReviewDecision(BaseModel):
     action: str = Field(pattern="^(add|dismiss)$")
-    faq_id: str | None = None
+    faq_id: str | None = Field(None, max_length=64)
 
 
 # ---------- topics ----------
@@ -72,7 +75,7 @@ def topics(hub: Hub = Depends(get_hub)) -> dict:
 
 
 @router.get("/topics/{topic_id}")
-def topic(topic_id: str, hub: Hub = Depends(get_hub)) -> dict:
+def topic(topic_id: str = Path(max_length=64), hub: Hub = Depends(get_hub)) -> dict:
     kb = load_knowledge_base(hub.settings.faq_dir)
     if topic_id not in kb.topics:
         raise HubError(404, "unknown topic")
@@ -97,7 +100,7 @@ def validated_save(hub: Hub, language: str, new_text: str) -> None:
     from bot.pipeline import validate
 
     with _save_lock, tempfile.TemporaryDirectory(prefix="editor-") as scratch:
-        data = Path(scratch) / "data"
+        data = FilePath(scratch) / "data"
         shutil.copytree(hub.settings.data_dir, data)
         write_atomically(language_file(data / "faq", language), new_text)
         try:
@@ -110,13 +113,20 @@ def validated_save(hub: Hub, language: str, new_text: str) -> None:
 
 
 @router.put("/topics/{topic_id}/{language}")
-def save_topic(topic_id: str, language: str, body: TopicText, hub: Hub = Depends(get_hub)) -> dict:
+def save_topic(
+    body: TopicText,
+    topic_id: str = Path(max_length=64),
+    language: str = Path(max_length=8),
+    editor: User = Depends(current_editor),
+    hub: Hub = Depends(get_hub),
+) -> dict:
     if language not in LANGUAGES:
         raise HubError(404, "unknown language")
     if topic_id not in load_knowledge_base(hub.settings.faq_dir).topics:
         raise HubError(404, "unknown topic")
     path = language_file(hub.settings.faq_dir, language)
     validated_save(hub, language, with_topic_text(path, topic_id, body.title, body.answer, body.questions))
+    hub.db.run(lambda s: record(s, editor.username, "kb_edit", f"{topic_id}/{language}"))  # a worker thread
     return topic(topic_id, hub)
 
 
@@ -201,12 +211,13 @@ def start_publish(editor: User = Depends(current_editor), hub: Hub = Depends(get
         raise HubError(409, "a publish is running", "wait for it to finish")
     job = PublishJob(id=uuid.uuid4().hex[:12], by=editor.username)
     _jobs[job.id] = job
+    hub.db.run(lambda s: record(s, editor.username, "publish", job.id))
     threading.Thread(target=run_publish, args=(hub, job), name=f"publish-{job.id}", daemon=True).start()
     return {"job": job.id}
 
 
 @router.get("/publish/{job_id}")
-def publish_status(job_id: str) -> dict:
+def publish_status(job_id: str = Path(max_length=32)) -> dict:
     job = _jobs.get(job_id)
     if job is None:
         raise HubError(404, "unknown job")
@@ -223,13 +234,14 @@ def publish_status(job_id: str) -> dict:
 # ---------- review inbox and missing translations ----------
 
 
-def needs_review(meta: dict, answer_score: float) -> str | None:
+def needs_review(meta: dict, answer_probability: float) -> str | None:
     outcome = meta.get("outcome")
     if meta.get("handoff") and meta["handoff"].get("reason") in ("low_confidence", "repeated_fallback"):
         return "escalated"
     if outcome in ("clarify", "fallback"):
         return {"clarify": "clarified", "fallback": "fell back"}[outcome]
-    if outcome == "answer" and (meta.get("faq_score") or 1.0) < answer_score + 0.02:
+    # An answer given just over the threshold (faq_score is the topic's probability).
+    if outcome == "answer" and (meta.get("faq_score") or 1.0) < answer_probability + (1 - answer_probability) / 2:
         return "low confidence"
     return None
 
@@ -253,7 +265,7 @@ def cluster(texts: list[str], hub: Hub) -> list[int]:
     return labels
 
 
-def review_items(session: Session, answer_score: float) -> list[dict]:
+def review_items(session: Session, answer_probability: float) -> list[dict]:
     bot_turns = session.scalars(
         select(Message).where(Message.sender == "bot").order_by(Message.id.desc()).limit(REVIEW_LIMIT)
     ).all()
@@ -264,7 +276,7 @@ def review_items(session: Session, answer_score: float) -> list[dict]:
     }
     items = []
     for turn in bot_turns:
-        reason = needs_review(turn.meta or {}, answer_score)
+        reason = needs_review(turn.meta or {}, answer_probability)
         if not reason:
             continue
         asked = session.scalar(
@@ -291,7 +303,7 @@ def review_items(session: Session, answer_score: float) -> list[dict]:
 
 @router.get("/review")
 async def review_inbox(hub: Hub = Depends(get_hub)) -> dict:
-    items = await hub.db.read(lambda s: review_items(s, hub.settings.faq_answer_score))
+    items = await hub.db.read(lambda s: review_items(s, hub.settings.faq_answer_probability))
     return await anyio.to_thread.run_sync(grouped_review, items, hub)
 
 
@@ -333,7 +345,10 @@ def reviewed_question(session: Session, message_id: int) -> tuple[Message, str]:
 
 @router.post("/review/{message_id}")
 async def decide(
-    message_id: int, body: ReviewDecision, editor: User = Depends(current_editor), hub: Hub = Depends(get_hub)
+    body: ReviewDecision,
+    message_id: int = Path(ge=1, le=MAX_ID),
+    editor: User = Depends(current_editor),
+    hub: Hub = Depends(get_hub),
 ) -> dict:
     message, language = await hub.db.read(lambda s: reviewed_question(s, message_id))
     if body.action == "add":
@@ -351,6 +366,7 @@ async def decide(
         row = session.get(Message, message_id)
         review = {"action": body.action, "faq_id": body.faq_id, "by": editor.username}
         row.meta = {**(row.meta or {}), "review": review}
+        record(session, editor.username, "review", str(message_id), decision=body.action, faq_id=body.faq_id)
 
     await hub.db.write(mark)
     return {"ok": True, "language": language}

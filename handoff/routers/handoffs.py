@@ -16,13 +16,18 @@ from handoff.models import Conversation
 router = APIRouter(prefix="/api/handoffs", tags=["bot intake"], dependencies=[Depends(require_service)])
 
 
+class Suggestion(BaseModel):
+    faq_id: str = Field(max_length=64)
+    score: float | None = None
+
+
 class HandoffIn(BaseModel):
     conversation_id: str = Field(max_length=64)
-    language: str
-    reason: str
-    priority: str = "normal"
-    suggestions: list[dict] = Field(default_factory=list, max_length=10)
-    transcript: list[dict] = Field(default_factory=list)
+    language: str = Field(max_length=8)
+    reason: str = Field(max_length=32)
+    priority: str = Field("normal", pattern="^(normal|high)$")
+    suggestions: list[Suggestion] = Field(default_factory=list, max_length=10)
+    transcript: list[dict] = Field(default_factory=list, max_length=200)
 
 
 @router.post("")
@@ -37,14 +42,14 @@ async def take_over(body: HandoffIn, hub: Hub = Depends(get_hub)) -> dict:
         if body.language in SUPPORTED:
             conversation.language = body.language
         priority = "high" if body.reason == "safer_gambling" or body.priority == "high" else "normal"
-        queue.enqueue(session, conversation, body.reason, priority, body.suggestions)
+        queue.enqueue(session, conversation, body.reason, priority, [s.model_dump() for s in body.suggestions])
         session.flush()
         place, wait = queue.place_and_wait(session, conversation, hub.settings.default_wait_s)
         return {
             "state": conversation.state,
             "position": place,
             "estimated_wait_s": wait,
-            "agents_online": queue.agents_online(session, conversation.language),
+            "agents_online": queue.agents_online(session, conversation.language, hub.settings.presence_ttl_s),
         }
 
     result = await hub.db.write(enqueue)

@@ -623,18 +623,20 @@ function showView(view) {
 // ---------- live updates ----------
 function connect() {
   if (!state.token || state.socket) return;
-  const socket = new WebSocket(`${location.origin.replace(/^http/, "ws")}/api/agent/ws?token=${encodeURIComponent(state.token)}`);
+  // The token goes in the first frame, never in the URL (URLs end up in access logs). While the
+  // socket is open the hub keeps this agent's presence fresh; a closed tab ends it.
+  const socket = new WebSocket(`${location.origin.replace(/^http/, "ws")}/api/agent/ws`);
   state.socket = socket;
-  socket.onopen = () => {
-    state.retryDelay = 500;
-    banner("");
-    loadQueue();
-    loadMyChats();
-  };
+  socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token: state.token }));
   socket.onmessage = (event) => {
     let data;
     try { data = JSON.parse(event.data); } catch { return; }
-    if (data.type === "queue") {
+    if (data.type === "ready") {
+      state.retryDelay = 500;
+      banner("");
+      loadQueue();
+      loadMyChats();
+    } else if (data.type === "queue") {
       loadQueue();
       loadMyChats();
     } else if (data.type === "player_message") {

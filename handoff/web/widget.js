@@ -249,15 +249,22 @@
     connect();
   }
 
-  async function send(text, title) {
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+  }
+
+  async function send(text, title, clientId) {
     text = (text || "").trim();
     if (!text) return;
+    // One id per message, kept across retries: the hub stores a retried message once.
+    clientId = clientId || newClientId();
     state.lastTypingSent = 0; // the next keystroke starts a new "typing…" at once
     const pending = renderMessage({ from: "player", text, meta: title ? { button_title: title } : {} });
     pending.classList.add("pending");
     try {
       await ensureConversation();
-      const body = { text };
+      const body = { text, client_id: clientId };
       if (title) body.title = title;
       const reply = await api(`/api/conversations/${state.conversationId}/messages`, {
         method: "POST", body: JSON.stringify(body),
@@ -274,7 +281,7 @@
       pending.classList.add("failed");
       const retry = el("button", "retry", `${t("send_failed")} ${t("retry")}`);
       retry.type = "button";
-      retry.addEventListener("click", () => { pending.remove(); send(text, title); });
+      retry.addEventListener("click", () => { pending.remove(); send(text, title, clientId); });
       pending.append(retry);
       if (error.status === 403) forget();
     }
@@ -303,24 +310,24 @@
   // ---------- live updates ----------
   function connect() {
     if (!state.conversationId || state.socket) return;
-    const url = `${HUB.replace(/^http/, "ws")}/api/conversations/${state.conversationId}/ws?token=${encodeURIComponent(state.token)}`;
-    const socket = new WebSocket(url);
+    // The token goes in the first frame, never in the URL (URLs end up in access logs).
+    const socket = new WebSocket(`${HUB.replace(/^http/, "ws")}/api/conversations/${state.conversationId}/ws`);
     state.socket = socket;
-    socket.onopen = () => {
-      state.retryDelay = 500;
-      ui.banner.hidden = true;
-      catchUp(); // whatever arrived while we were away, deduplicated by id
-    };
+    socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token: state.token }));
     socket.onmessage = (event) => {
       let data;
       try { data = JSON.parse(event.data); } catch { return; }
-      if (data.type === "message") renderMessage(data.message);
+      if (data.type === "ready") {
+        state.retryDelay = 500;
+        ui.banner.hidden = true;
+        catchUp(); // whatever arrived while we were away, deduplicated by id
+      } else if (data.type === "message") renderMessage(data.message);
       else if (data.type === "status") setStatus(data);
       else if (data.type === "typing") showTyping();
     };
     socket.onclose = (event) => {
       state.socket = null;
-      if (event.code === 4403) { forget(); return; }
+      if (event.code === 4401 || event.code === 4403) { forget(); return; }
       ui.banner.textContent = t("reconnecting");
       ui.banner.hidden = false;
       setTimeout(connect, state.retryDelay);

@@ -80,6 +80,8 @@ def hub_settings(settings, tmp_path, database_url):
             "action_port": dead,
             "handoff_service_token": "test-service-token",
             "player_rate_limit_per_minute": 10,
+            "conversations_per_minute_per_address": 10_000,  # tests start many from one address
+            "log_dir": tmp_path / "logs",
         }
     )
 

@@ -44,8 +44,10 @@ def test_swedish_player_agent_and_back_to_the_bot(full_stack, kb):
     agent = {"Authorization": f"Bearer {agent_token}"}
     requests.post(f"{hub}/api/agent/presence", json={"presence": "online"}, headers=agent, timeout=10)
 
-    ws_url = hub.replace("http", "ws") + f"/api/conversations/{cid}/ws?token={created['token']}"
+    ws_url = hub.replace("http", "ws") + f"/api/conversations/{cid}/ws"
     with connect(ws_url) as ws:
+        ws.send(json.dumps({"type": "auth", "token": created["token"]}))
+        events_until(ws, lambda e: e.get("type") == "ready")
         turn = requests.post(
             f"{hub}/api/conversations/{cid}/messages",
             json={"text": "jag vill prata med en riktig människa"},
