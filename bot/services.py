@@ -88,22 +88,13 @@ def rasa_service(settings: Settings, model: Path) -> Service:
 
 
 def app_env(settings: Settings) -> dict[str, str]:
-    """The environment of our app-side processes: the settings they must share."""
-    return dict(
-        os.environ,
-        HOST=settings.host,
-        RASA_PORT=str(settings.rasa_port),
-        ACTION_PORT=str(settings.action_port),
-        HUB_PORT=str(settings.hub_port),
-        HANDOFF_URL=settings.handoff_url,
-        HANDOFF_SERVICE_TOKEN=settings.handoff_service_token,
-        HUB_DATA_DIR=str(settings.hub_data_dir),
-        DATABASE_URL=settings.database_url,
-        DATA_DIR=str(settings.data_dir),
-        MODELS_DIR=str(settings.models_dir),
-        RASA_TOKEN=settings.rasa_token,
-        ADMIN_TOKEN=settings.admin_token,
-    )
+    """The environment of our app-side processes: every setting, so a child process (the hub, the
+    action server) runs with exactly the settings object its parent was given, overrides included."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if isinstance(value, str | int | float | bool | Path):
+            env[name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
 
 
 def action_service(settings: Settings) -> Service:

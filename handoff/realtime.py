@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
@@ -33,6 +34,24 @@ async def authenticated_socket(websocket: WebSocket, check: Callable[[str], Awai
         return False
     await websocket.send_json({"type": "ready"})
     return True
+
+
+async def frames(websocket: WebSocket):
+    """The JSON-object frames a client sends; anything else (not JSON, a list, a binary frame) is
+    ignored, never a reason to drop the connection. Ends when the client disconnects."""
+    while True:
+        try:
+            message = await websocket.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        try:
+            frame = json.loads(message.get("text") or "")
+        except ValueError:
+            continue
+        if isinstance(frame, dict):
+            yield frame
 
 
 class Broadcaster:

@@ -24,7 +24,7 @@ from handoff.deps import Hub, agent_for_token, bearer, client_address, current_a
 from handoff.errors import HubError, too_many
 from handoff.models import AgentToken, Conversation, Message, Ticket, User, now
 from handoff.rasa_client import RasaUnavailable
-from handoff.realtime import authenticated_socket
+from handoff.realtime import authenticated_socket, frames
 from handoff.security import new_token, token_hash, verify_password
 from handoff.serialize import message_out
 from handoff.validation import CleanText
@@ -233,6 +233,14 @@ def held(session: Session, conversation_id: str, agent: User) -> Conversation:
 async def claim(
     conversation_id: str = ConversationId, agent: User = Depends(current_agent), hub: Hub = Depends(get_hub)
 ) -> dict:
+    # Most contenders lose: tell them from a read (concurrent, no lock) and keep the serialised
+    # write for conversations that are still queued. The write re-checks: one winner either way.
+    state = await hub.db.read(lambda s: s.scalar(select(Conversation.state).where(Conversation.id == conversation_id)))
+    if state is None:
+        raise HubError(404, "unknown conversation")
+    if state != "queued":
+        raise HubError(409, "already taken", "another agent holds this conversation")
+
     def take(session: Session) -> tuple[Conversation, Message]:
         outcome = queue.claim(session, conversation_id, agent)
         if outcome == "missing":
@@ -470,9 +478,8 @@ async def agent_socket(websocket: WebSocket) -> None:
     heartbeat_task = asyncio.get_running_loop().create_task(keep_fresh())
     hub.broadcaster.add_agent(agent.id, websocket)
     try:
-        while True:
-            event = await websocket.receive_json()
-            target = event.get("conversation_id") if isinstance(event, dict) else None
+        async for event in frames(websocket):
+            target = event.get("conversation_id")
             if isinstance(target, str) and event.get("type") == "typing":
                 if await hub.db.read(lambda s, t=target: holds(s, t, agent.id)):
                     await hub.broadcaster.to_player(target, {"type": "typing", "from": "agent"})

@@ -28,7 +28,7 @@ from handoff.deps import Hub, client_address, current_conversation, get_hub, pla
 from handoff.errors import HubError, too_many
 from handoff.models import Conversation, Message, Rating, Ticket, now
 from handoff.rasa_client import BotReply, RasaUnavailable
-from handoff.realtime import authenticated_socket
+from handoff.realtime import authenticated_socket, frames
 from handoff.security import new_token, token_hash
 from handoff.serialize import message_out
 from handoff.validation import MAX_ID, CleanText, ClientId, Locale
@@ -405,9 +405,8 @@ async def player_socket(websocket: WebSocket, conversation_id: str) -> None:
         return
     hub.broadcaster.add_player(conversation_id, websocket)
     try:
-        while True:
-            event = await websocket.receive_json()
-            if isinstance(event, dict) and event.get("type") == "typing":
+        async for event in frames(websocket):
+            if event.get("type") == "typing":
                 agent_id = await hub.db.read(
                     lambda s: c.agent_id if (c := s.get(Conversation, conversation_id)) else None
                 )
