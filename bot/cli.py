@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
 import time
 
-from bot.settings import get_settings
+from bot.settings import Settings, get_settings
 
 
 def cmd_model(args: argparse.Namespace) -> int:
@@ -64,19 +65,40 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from bot.secrets import SecretsError
+    from bot.settings import UnsafeSettings
+
+    try:
+        settings = get_settings()
+        # Before the build (minutes on a fresh machine): refuse a non-loopback HOST with a weak secret.
+        settings.check_exposure()
+    except (SecretsError, UnsafeSettings) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
     from bot.build import build_all
-    from bot.services import start_stack, stop_stack, with_hub
+    from bot.services import ServiceError, start_stack, stop_stack, with_hub
     from handoff.demo import ensure_demo_agent
 
-    settings = with_hub(get_settings())
+    settings = with_hub(settings)
     model = build_all(settings)
     demo = ensure_demo_agent(settings)
-    services = start_stack(settings, model, hub=True)
+    try:
+        services = start_stack(settings, model, hub=True)
+    except (ServiceError, KeyboardInterrupt) as exc:  # start_stack has stopped what it started
+        if demo:  # created now and never shown again: print it even though the stack did not start
+            print(_demo_login_line(*demo), flush=True)
+        if isinstance(exc, KeyboardInterrupt):
+            print("stopped before the servers were up", file=sys.stderr)
+            return 130
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"Rasa:          {settings.rasa_url}  (REST webhook: {settings.rasa_url}/webhooks/rest/webhook)")
     print(f"Action server: {settings.action_url}")
     print(f"Handoff hub:   {settings.hub_url}  (API docs: {settings.hub_url}/docs)")
     if demo:
-        print(f"Demo agent created (shown once): user {demo[0]!r}, password {demo[1]!r}")
+        print(_demo_login_line(*demo))
+    print(f"Tokens:        {_tokens_origin(settings)}")
     print(f"Logs:          {settings.log_dir}")
     print("Press Ctrl-C to stop.", flush=True)
     stopping = False
@@ -97,6 +119,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         stop_stack(services)
     return 0
+
+
+def _demo_login_line(user: str, password: str) -> str:
+    """The demo agent's login, once. User and password are Python string literals (``repr``), so a
+    script reads them back with ``ast.literal_eval`` whatever characters they contain."""
+    return f"Demo agent created (shown once): user {user!r}, password {password!r}"
+
+
+def _tokens_origin(settings: Settings) -> str:
+    """Where RASA_TOKEN, ADMIN_TOKEN and HANDOFF_SERVICE_TOKEN of this run come from."""
+    from bot.secrets import SECRET_NAMES, secrets_path
+
+    path = secrets_path(settings.hub_data_dir)
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stored = {}
+    values = {
+        "RASA_TOKEN": settings.rasa_token,
+        "ADMIN_TOKEN": settings.admin_token,
+        "HANDOFF_SERVICE_TOKEN": settings.handoff_service_token,
+    }
+    in_file = [name for name in SECRET_NAMES if isinstance(stored, dict) and stored.get(name) == values[name]]
+    from_env = [name for name in SECRET_NAMES if name not in in_file]
+    parts = []
+    if in_file:
+        parts.append(f"{', '.join(in_file)} in {path} (generated; delete the file to rotate them)")
+    if from_env:
+        parts.append(f"{', '.join(from_env)} from the environment")
+    return "; ".join(parts)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
