@@ -24,11 +24,13 @@ test: install  ## the whole test suite, integration tests included
 	$(APP_PY) -m bot build
 	$(APP_PY) -m pytest -q
 
-eval: install  ## figures per language on the dev set
-	$(APP_PY) -m bot eval data/eval/dev.tsv
+eval: install  ## figures per language on both dev sets (held-out halves)
+	$(APP_PY) -m bot eval data/eval/dev.tsv --split holdout
+	$(APP_PY) -m bot eval data/eval/dev-wild.tsv --split holdout
 
-bench: install  ## latency and memory of the running stack; edit -> live times (bench/publish.py)
+bench: install  ## latency and memory of the running stack; long messages; edit -> live times (bench/publish.py)
 	$(APP_PY) bench/latency.py
+	$(APP_PY) bench/long_messages.py
 	$(APP_PY) bench/publish.py
 
 lint: install

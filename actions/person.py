@@ -8,10 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import language_of, latest_entity, settle_language
-from actions.faq import answer, last_topic, respond, understand_latest, understanding_meta
+from actions.faq import answer, last_topic, understand_latest, understanding_meta
 from actions.handoff import hand_off
 from actions.runtime import runtime
-from bot.decision import ANSWER, CLARIFY, Decision, decide
+from bot.decision import ANSWER, Decision, decide
 from bot.handoff_client import REASONS
 from bot.understanding.training import SAFER_GAMBLING_TOPIC
 
@@ -34,10 +34,10 @@ class ActionHandoff(Action):
         if understanding.safer_gambling >= rt.settings.safer_gambling_threshold:
             return answer(dispatcher, tracker, rt, Decision(ANSWER, SAFER_GAMBLING_TOPIC, 1.0), language, extra)
         if understanding.human_request < rt.settings.human_request_threshold:
-            # The classifier heard a request for a person; the request detector did not. A knowledge
-            # question that mentions people ("when will someone answer my e-mail?") gets its answer,
-            # or the likely topics, each with a way to a person; anything else still goes to a person.
+            # The classifier heard a request for a person; the request detector did not. Only a message
+            # the FAQ decision is sure about is taken for a knowledge question that mentions people
+            # ("when will someone answer my e-mail?") and answered; in any doubt, a person it is.
             decision = decide(understanding, rt.thresholds)
-            if decision.outcome in (ANSWER, CLARIFY) and decision.topic_id != SAFER_GAMBLING_TOPIC:
-                return respond(dispatcher, tracker, rt, understanding, language)
+            if decision.outcome == ANSWER and decision.topic_id != SAFER_GAMBLING_TOPIC:
+                return answer(dispatcher, tracker, rt, decision, language, extra)
         return hand_off(dispatcher, tracker, "player_request", last_topic(tracker), extra)

@@ -2,7 +2,7 @@
 
 Starts Rasa and the action server on free ports, sends FAQ questions from data/eval/dev.tsv
 through Rasa's REST webhook (20 conversations, 10 messages each, one after another), and
-reports p50/p95 per message, the FAQ index query time alone, and the resident memory of both
+reports p50/p95 per message, the understanding of a message alone, and the resident memory of both
 servers. Usage: .venv/app/bin/python bench/latency.py [--messages 200]
 """
 
@@ -78,6 +78,7 @@ def main() -> int:
 
     from bot.embedding.model import load_embedder
     from bot.index.faq_index import FaqIndex
+    from bot.understanding.understand import understand
 
     index = FaqIndex.load_current(
         settings.index_dir,
@@ -89,7 +90,7 @@ def main() -> int:
     for i in range(args.messages):
         case = questions[i % len(questions)]
         t0 = time.perf_counter()
-        index.query(case.text, case.language)
+        understand(index, case.text, case.language, settings.faq_temperature)
         query_times.append((time.perf_counter() - t0) * 1000)
 
     print(f"cores: {os.cpu_count()}  messages: {len(latencies)}  index vectors: {index.manifest.vectors}")
@@ -98,7 +99,7 @@ def main() -> int:
         f"  mean {statistics.mean(latencies):.1f} ms"
     )
     p50, p95 = percentile(query_times, 50), percentile(query_times, 95)
-    print(f"FAQ index query alone:      p50 {p50:.1f} ms  p95 {p95:.1f} ms")
+    print(f"understanding alone (embed + FAISS + head + detectors): p50 {p50:.1f} ms  p95 {p95:.1f} ms")
     total = sum(memory.values())
     print("RSS: " + "  ".join(f"{name} {mb:.0f} MB" for name, mb in memory.items()) + f"  together {total:.0f} MB")
     return 0

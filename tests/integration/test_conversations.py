@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from bot.decision import CLARIFY, Thresholds, decide
+from bot.decision import CLARIFY, decide
 from tests.conftest import buttons_of, custom_of, texts_of
 
 pytestmark = pytest.mark.integration
@@ -55,9 +55,10 @@ def test_human_request_hands_off_and_pauses_the_bot(bot, settings, language, tex
 
 
 def test_clarify_offers_buttons_and_a_click_answers(bot, faq_index, settings, kb):
-    thresholds = Thresholds(
-        settings.faq_answer_score, settings.faq_answer_margin, settings.faq_clarify_score, settings.faq_priority_score
-    )
+    from actions.runtime import thresholds_from
+    from bot.understanding.understand import understand
+
+    thresholds = thresholds_from(settings)
     candidates = [
         ("ru", "вывод"),
         ("ru", "деньги не пришли"),
@@ -71,7 +72,11 @@ def test_clarify_offers_buttons_and_a_click_answers(bot, faq_index, settings, kb
         ("fi", "tili"),
     ]
     language, text = next(
-        ((lang, t) for lang, t in candidates if decide(faq_index.query(t, lang), thresholds).outcome == CLARIFY),
+        (
+            (lang, t)
+            for lang, t in candidates
+            if decide(understand(faq_index, t, lang, settings.faq_temperature), thresholds).outcome == CLARIFY
+        ),
         (None, None),
     )
     assert text, "none of the ambiguous probes is ambiguous to the index any more"
@@ -171,3 +176,88 @@ def test_invalid_json_to_the_webhook_is_refused_cleanly(bot):
     assert 400 <= response.status_code < 500
     assert "Traceback" not in response.text
     assert requests.get(f"{bot.url}/status", params=bot.params, timeout=10).status_code == 200
+
+
+# ---------- players as they really write (issue: long, emotional, misspelled, mixed-language) ----------
+
+
+def test_a_long_emotional_message_is_answered_by_the_sentence_that_asks(bot, kb):
+    sender = bot.new_sender()
+    text = (
+        "Moi, nopea kysymys. Tein kotiutuksen trustlyyn eilen illalla ja mitään ei ole vieläkään tullut!!! "
+        "Kauanko tämä oikeasti kestää? Kiitos etukäteen."
+    )
+    replies = bot.say(sender, text)
+    meta = custom_of(replies)
+    assert (meta["outcome"], meta["faq_id"], meta["language"]) == ("answer", "withdrawal_time", "fi")
+    assert kb.answer("withdrawal_time", "fi")[0] in texts_of(replies)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "topic"),
+    [
+        ("en", "how do I set a loss limit?", "deposit_limits"),
+        ("sv", "hur sätter jag en förlustgräns per vecka?", "deposit_limits"),
+        ("tr", "hesabimi kapatmak istiyorum, baska bir site buldum", "close_account"),
+    ],
+)
+def test_an_ordinary_question_about_losses_or_closing_is_no_priority_handoff(bot, language, text, topic):
+    sender = bot.new_sender()
+    replies = bot.say(sender, text)
+    assert custom_of(replies)["faq_id"] == topic
+    tracker = bot.tracker(sender)
+    assert tracker["slots"]["handoff_reason"] is None and tracker["paused"] is False
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "i cant stop. lost my rent money again tonight and i lie to my wife about it"),
+        ("ru", "не могу остановиться, проиграл всю зарплату и взял кредит чтобы отыграться"),
+    ],
+)
+def test_a_real_crisis_is_a_priority_handoff_with_the_help_line(bot, kb, language, text):
+    sender = bot.new_sender()
+    replies = bot.say(sender, text)
+    assert kb.rules_for(language)["helpline_phone"] in " ".join(texts_of(replies))
+    handoff = next(
+        r["custom"]["handoff"] for r in replies if isinstance(r.get("custom"), dict) and r["custom"].get("handoff")
+    )
+    assert (handoff["reason"], handoff["priority"]) == ("safer_gambling", "high")
+    assert bot.tracker(sender)["paused"] is True
+
+
+def test_a_frustrated_request_for_a_person_is_handed_off(bot):
+    sender = bot.new_sender()
+    replies = bot.say(sender, "boten fattar ju INGENTING!!! ge mig en riktig människa nu")
+    meta = custom_of(replies)
+    assert meta["handoff"]["reason"] == "player_request" and meta["language"] == "sv"
+
+
+@pytest.mark.parametrize(("language", "text"), [("fi", "moro moro"), ("sv", "tjenare!"), ("tr", "selam")])
+def test_a_greeting_only_first_message_is_answered_in_its_language_with_meta(bot, settings, language, text):
+    from bot.kb.texts import load_texts
+
+    sender = bot.new_sender()
+    replies = bot.say(sender, text)
+    meta = custom_of(replies)
+    assert (meta["language"], meta["outcome"]) == (language, "small_talk")
+    greeting = load_texts(settings.data_dir / "texts").text("utter_greet", language).split("{")[0]
+    assert texts_of(replies)[0].startswith(greeting)
+
+
+def test_a_language_switch_carries_its_meta(bot):
+    sender = bot.new_sender()
+    bot.say(sender, QUESTIONS["fi"][0])
+    replies = bot.say(sender, "voidaanko puhua englantia?")
+    meta = custom_of(replies)
+    assert (meta["language"], meta["outcome"], meta["intent"]) == ("en", "language_switch", "change_language")
+
+
+def test_two_non_answers_in_a_row_offer_a_person(bot):
+    sender = bot.new_sender()
+    bot.say(sender, "what's the weather like in Helsinki tomorrow?")
+    second = bot.say(sender, "who will win the champions league this year?")
+    meta = custom_of(second)
+    assert meta["outcome"] in ("out_of_scope", "fallback") and meta.get("offer_human") is True
+    assert any(b["payload"].startswith("/request_human") for b in buttons_of(second))

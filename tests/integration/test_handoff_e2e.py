@@ -141,3 +141,17 @@ def test_action_server_down_the_player_can_still_reach_a_person(full_stack):
     finally:
         actions.start()
         wait_healthy([actions], 120)
+
+
+def test_a_language_switch_changes_the_hubs_status_in_the_same_turn(full_stack):
+    hub = full_stack.hub_url
+    created = requests.post(f"{hub}/api/conversations", json={"locale": "fi"}, timeout=10).json()
+    cid, player = created["conversation_id"], {"Authorization": f"Bearer {created['token']}"}
+    url = f"{hub}/api/conversations/{cid}/messages"
+    first = requests.post(url, json={"text": "moro moro"}, headers=player, timeout=60).json()
+    assert first["status"]["language"] == "fi" and first["messages"][0]["meta"]["language"] == "fi"
+    assert first["messages"][0]["meta"]["outcome"] == "small_talk"
+    switched = requests.post(url, json={"text": "can we speak English please?"}, headers=player, timeout=60).json()
+    assert switched["status"]["language"] == "en"  # this turn, not the next one
+    assert switched["messages"][0]["meta"]["language"] == "en"
+    assert switched["messages"][0]["meta"]["outcome"] == "language_switch"
