@@ -19,7 +19,7 @@ from tests.conftest import Bot, custom_of, free_port
 pytestmark = pytest.mark.integration
 
 NEW_TOPIC = "payment_fees"
-NEW_VARIANT = "do you guys skim anything off when I move money in or out"  # a fallback before the edit
+NEW_VARIANT = "does the house nibble a slice off my transfers"  # not answered before the edit
 STREAM = ["how long does a withdrawal take", "kauanko kotiutus kestää", "hej", "şifremi unuttum", "спасибо"]
 
 
@@ -130,7 +130,8 @@ def test_faq_edit_validate_train_publish_answers_the_new_variant_without_a_faile
     with MessageStream(live.rasa_url, STREAM) as stream:
         trained = train(live)
         assert trained.index_rebuilt and not trained.rasa_retrained
-        assert trained.index_embedded == 1  # the other variants' vectors were reused
+        # the new variant and its two noisy copies for the topic head; everything else was reused
+        assert trained.index_embedded <= 3
         published = publish(live)
         assert published.index_swapped and not published.rasa_swapped
         after = custom_of(bot.say(bot.new_sender(), NEW_VARIANT, {"locale": "en"}))
