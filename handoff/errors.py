@@ -24,6 +24,7 @@ class ErrorOut(BaseModel):
 RESPONSES: dict[int | str, dict] = {
     code: {"model": ErrorOut, "description": description}
     for code, description in (
+        (400, "a request body that is not JSON text (not UTF-8)"),
         (401, "missing, invalid or expired token"),
         (403, "the token does not allow this"),
         (404, "no such resource"),

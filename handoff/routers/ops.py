@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,18 @@ def livez() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/healthz")
+class Health(BaseModel):
+    status: str  # ok | degraded
+    checks: dict[str, str]  # database, rasa, action_server: ok | down
+
+
+@router.get(
+    "/healthz",
+    responses={
+        200: {"model": Health, "description": "the database, Rasa and the action server answer"},
+        503: {"model": Health, "description": "degraded: the checks say what is down"},
+    },
+)
 async def healthz(hub: Hub = Depends(get_hub)) -> JSONResponse:
     checks = {}
     try:
