@@ -11,7 +11,7 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.secrets import load_secrets
@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     faq_none_probability: float = 0.6  # "not a knowledge question" at least this sure: no FAQ answer
     faq_max_suggestions: int = 3
     faq_min_similarity: float = 0.84  # out-of-domain guard: nearest variants at least this similar (cosine)
+    # A bare keyword ("вывод") the head takes for small talk still gets "did you mean" when its nearest
+    # variants are at least this similar (no greeting or thanks of the dev sets reaches 0.89).
+    faq_keyword_similarity: float = 0.9
     # Detectors (probabilities of their own heads): a priority handoff, a handoff to a person.
     safer_gambling_threshold: float = 0.41
     human_request_threshold: float = 0.26
@@ -136,6 +139,13 @@ class Settings(BaseSettings):
     # processes on one database, keep it above the longest send (a few times SMTP_TIMEOUT_S).
     outbox_retry_s: float = 60.0
     outbox_poll_s: float = 5.0  # how often the worker looks for mail it was not nudged about
+
+    @field_validator("data_dir", "models_dir", "log_dir", "venv_dir", "hub_data_dir")
+    @classmethod
+    def _absolute(cls, path: Path) -> Path:
+        """A relative path (``VENV_DIR=.venv`` from the Makefile) is taken from where the process
+        started and made absolute, so children started in another folder see the same place."""
+        return path.expanduser().resolve()
 
     @model_validator(mode="after")
     def _fill_secrets(self) -> Settings:

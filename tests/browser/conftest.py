@@ -27,8 +27,10 @@ AGENT_PASSWORD = "browser-secret-pass"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium():
+    """Package-scoped: Playwright's sync API keeps an event loop marked as running in this thread
+    while it lives, which would break ``asyncio.run`` in the tests that follow (tests/hub)."""
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
@@ -41,7 +43,7 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_stack(settings, tmp_path_factory):
     yield from run_full_stack(settings, tmp_path_factory, AGENT_PASSWORD)
 
