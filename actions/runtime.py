@@ -49,6 +49,7 @@ def thresholds_from(settings: Settings) -> Thresholds:
         none_probability=settings.faq_none_probability,
         max_suggestions=settings.faq_max_suggestions,
         min_similarity=settings.faq_min_similarity,
+        keyword_similarity=settings.faq_keyword_similarity,
     )
 
 

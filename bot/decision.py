@@ -30,6 +30,11 @@ class Thresholds:
     # Out-of-domain guard: probabilities are relative among our topics, so gibberish still has a
     # "most likely" topic; when even its nearest variants are this far away, nothing is likely.
     min_similarity: float = 0.0
+    # A bare keyword ("вывод", "uttag") looks like small talk to the head (short, no question), yet
+    # its nearest variants are very close: at least this similar, "not a question" is overruled and
+    # the player gets at most a "did you mean" (never a direct answer). Greetings and thanks stay
+    # below 0.89 on both dev sets.
+    keyword_similarity: float = 1.01
 
 
 @dataclass
@@ -47,11 +52,18 @@ def decide(understanding: Understanding, thresholds: Thresholds) -> Decision:
     top = ranked[0]
     second = ranked[1].probability if len(ranked) > 1 else 0.0
     candidates = ranked[: thresholds.max_suggestions]
-    if understanding.none_probability >= thresholds.none_probability or top.score < thresholds.min_similarity:
+    if top.score < thresholds.min_similarity:
         return Decision(FALLBACK, top.topic_id, top.probability, candidates)
+    if understanding.none_probability >= thresholds.none_probability:
+        if top.score < thresholds.keyword_similarity or top.probability < thresholds.clarify_probability:
+            return Decision(FALLBACK, top.topic_id, top.probability, candidates)
+        return Decision(CLARIFY, top.topic_id, top.probability, _suggestions(top, candidates, thresholds))
     if top.probability >= thresholds.answer_probability and top.probability - second >= thresholds.answer_margin:
         return Decision(ANSWER, top.topic_id, top.probability, [top])
     if top.probability >= thresholds.clarify_probability:
-        suggestions = [top] + [r for r in candidates[1:] if r.probability >= thresholds.suggestion_probability]
-        return Decision(CLARIFY, top.topic_id, top.probability, suggestions)
+        return Decision(CLARIFY, top.topic_id, top.probability, _suggestions(top, candidates, thresholds))
     return Decision(FALLBACK, top.topic_id, top.probability, candidates)
+
+
+def _suggestions(top: RankedTopic, candidates: list[RankedTopic], thresholds: Thresholds) -> list[RankedTopic]:
+    return [top] + [r for r in candidates[1:] if r.probability >= thresholds.suggestion_probability]

@@ -1,5 +1,7 @@
 """The FAQ decision on calibrated probabilities, and how the index's two views are combined."""
 
+from dataclasses import replace
+
 import pytest
 
 from bot.decision import ANSWER, CLARIFY, FALLBACK, Thresholds, decide
@@ -16,8 +18,8 @@ T = Thresholds(
 )
 
 
-def understood(*ranked: tuple[str, float], none: float = 0.01) -> Understanding:
-    return Understanding("text", [RankedTopic(t, p, 0.9) for t, p in ranked], none, 0.0, 0.0)
+def understood(*ranked: tuple[str, float], none: float = 0.01, similarity: float = 0.9) -> Understanding:
+    return Understanding("text", [RankedTopic(t, p, similarity) for t, p in ranked], none, 0.0, 0.0)
 
 
 def test_a_probable_topic_clearly_ahead_is_answered():
@@ -46,6 +48,14 @@ def test_nothing_likely_falls_back():
 def test_not_a_knowledge_question_falls_back_whatever_the_topics_say():
     d = decide(understood(("support_hours", 0.95), ("support_channels", 0.01), none=0.7), T)
     assert d.outcome == FALLBACK
+
+
+def test_a_bare_keyword_close_to_its_variants_gets_did_you_mean_not_an_answer():
+    keyword = replace(T, keyword_similarity=0.9)
+    d = decide(understood(("withdrawal_how", 0.95), ("withdrawal_time", 0.04), none=0.8, similarity=0.91), keyword)
+    assert (d.outcome, [s.topic_id for s in d.suggestions]) == (CLARIFY, ["withdrawal_how"])
+    small_talk = understood(("feedback_complaints", 0.95), none=0.99, similarity=0.877)  # "thanks"
+    assert decide(small_talk, keyword).outcome == FALLBACK
 
 
 def test_combine_multiplies_the_head_with_the_neighbours():

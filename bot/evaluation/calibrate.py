@@ -80,7 +80,9 @@ def detector_cutoff(values_pos: list[float]) -> float:
     return round(min(values_pos) * DETECTOR_SAFETY, 4) if values_pos else 0.5
 
 
-def calibrate(rows: list[tuple[str, Case, Analysis]], max_suggestions: int = 3) -> dict:
+def calibrate(
+    rows: list[tuple[str, Case, Analysis]], max_suggestions: int = 3, keyword_similarity: float = 1.01
+) -> dict:
     tune = [r for r in rows if r[1].split == "tune"]
     hold = [r for r in rows if r[1].split == "holdout"]
 
@@ -96,7 +98,7 @@ def calibrate(rows: list[tuple[str, Case, Analysis]], max_suggestions: int = 3) 
             ANSWER_PROBABILITIES, MARGINS, CLARIFY_PROBABILITIES, NONE_PROBABILITIES, MIN_SIMILARITIES
         )
         for a, m, c, n, floor in grid:
-            thresholds = Thresholds(a, m, c, 0.05, n, max_suggestions, floor)
+            thresholds = Thresholds(a, m, c, 0.05, n, max_suggestions, floor, keyword_similarity)
             value = points(score(tune_t, thresholds))
             if value is not None and (best is None or value > best[0]):
                 best = (value, t, thresholds)
@@ -165,5 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", default=list(DEFAULT_FILES))
     args = parser.parse_args(argv)
     settings = get_settings()
-    print(json.dumps(calibrate(analyzed_rows(args.files, settings), settings.faq_max_suggestions), indent=2))
+    print(
+        json.dumps(
+            calibrate(
+                analyzed_rows(args.files, settings), settings.faq_max_suggestions, settings.faq_keyword_similarity
+            ),
+            indent=2,
+        )
+    )
     return 0
