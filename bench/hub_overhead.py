@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -20,11 +19,11 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.latency import percentile  # noqa: E402
+from bench.scratch_stack import scratch_stack_settings  # noqa: E402
 from bot.build import build_all  # noqa: E402
-from bot.evaluation.cli import free_port  # noqa: E402
 from bot.evaluation.dataset import load_cases  # noqa: E402
-from bot.services import start_stack, stop_stack, with_hub  # noqa: E402
-from bot.settings import PROJECT_ROOT, get_settings  # noqa: E402
+from bot.services import start_stack, stop_stack  # noqa: E402
+from bot.settings import PROJECT_ROOT  # noqa: E402
 
 
 def timed_post(url: str, **kwargs) -> float:
@@ -37,18 +36,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=200)
     args = parser.parse_args()
-    settings = with_hub(
-        get_settings().model_copy(
-            update={
-                "rasa_port": free_port(),
-                "action_port": free_port(),
-                "hub_port": free_port(),
-                "hub_data_dir": Path(tempfile.mkdtemp(prefix="hub-bench-")),
-                "database_url": "",
-                "player_rate_limit_per_minute": 10_000,
-            }
-        )
-    )
+    settings = scratch_stack_settings(player_rate_limit_per_minute=10_000)
     questions = [c for c in load_cases(PROJECT_ROOT / "data" / "eval" / "dev.tsv") if c.is_topic]
     services = start_stack(settings, build_all(settings), hub=True)
     try:
