@@ -325,3 +325,18 @@ def test_an_unknown_username_takes_as_long_as_a_wrong_password(client, hub_setti
     known = min(timed("hal") for _ in range(2))
     unknown = min(timed(f"nobody{i}") for i in range(2))
     assert unknown > known * 0.5, (known, unknown)
+
+
+# ---------- cross-origin: only what the widget needs ----------
+
+
+def test_only_the_widget_paths_answer_cross_origin(client):
+    page = {"Origin": "https://casino.example", "Access-Control-Request-Method": "POST"}
+    widget = client.options("/api/conversations", headers={**page, "Access-Control-Request-Headers": "content-type"})
+    assert widget.status_code == 200 and widget.headers["access-control-allow-origin"] in ("*", page["Origin"])
+    assert widget.headers.get("access-control-allow-credentials") != "true"
+    for path in ("/api/agent/login", "/api/admin/audit", "/api/editor/topics", "/api/handoffs"):
+        preflight = client.options(path, headers={**page, "Access-Control-Request-Headers": "authorization"})
+        assert "access-control-allow-origin" not in preflight.headers, path
+        plain = client.post(path, json={}, headers={"Origin": page["Origin"]})
+        assert "access-control-allow-origin" not in plain.headers, path
