@@ -37,7 +37,10 @@ def secrets_path(data_dir: Path) -> Path:
 
 
 def new_secret() -> str:
-    return secrets.token_urlsafe(32)
+    """32 random bytes, URL-safe; never starting with "-", which command lines would take for an option."""
+    while (value := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return value
 
 
 def load_secrets(data_dir: Path) -> dict[str, str]:

