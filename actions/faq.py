@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -24,7 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import language_of, latest_entity, message_meta, settle_language
 from actions.handoff import hand_off
 from actions.runtime import Runtime, runtime
-from bot.decision import ANSWER, CLARIFY, Decision, decide
+from bot.decision import ANSWER, CLARIFY, Decision, Thresholds, decide
 from bot.understanding.training import SAFER_GAMBLING_TOPIC
 from bot.understanding.understand import Understanding
 
@@ -80,11 +81,11 @@ def respond(
     if understanding.human_request >= rt.settings.human_request_threshold:
         meta = {"outcome": "handoff", **extra}
         return hand_off(dispatcher, tracker, "player_request", last_topic(tracker), meta) + reset_streaks()
-    decision = decide(understanding, rt.thresholds)
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    decision = decide(understanding, thresholds_for(rt, intent))
     if decision.outcome == ANSWER and decision.topic_id == SAFER_GAMBLING_TOPIC:
         # The priority handoff is the detector's call alone; the topic is offered as a button instead.
         decision = Decision(CLARIFY, decision.topic_id, decision.probability, decision.suggestions)
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
     if decision.outcome == ANSWER:
         return answer(dispatcher, tracker, rt, decision, language, extra)
     if decision.outcome == CLARIFY:  # likely topics beat the classifier's "out of scope"
@@ -92,6 +93,16 @@ def respond(
     if intent == OUT_OF_SCOPE:
         return out_of_scope(dispatcher, tracker, rt, decision, language, extra)
     return fallback(dispatcher, tracker, rt, decision, language, extra)
+
+
+def thresholds_for(rt: Runtime, intent: str | None) -> Thresholds:
+    """When the intent classifier says "out of scope" and the index names a topic, the two disagree:
+    a direct answer then needs the index all but certain ("which phone should I buy" scores 0.97 for
+    the mobile app); below that the player gets "did you mean" instead."""
+    if intent != OUT_OF_SCOPE:
+        return rt.thresholds
+    strict = max(rt.thresholds.answer_probability, rt.settings.faq_out_of_scope_answer_probability)
+    return replace(rt.thresholds, answer_probability=strict)
 
 
 def last_topic(tracker: Tracker) -> list[dict]:
