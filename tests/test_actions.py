@@ -179,7 +179,7 @@ def test_a_question_about_support_languages_is_answered_not_taken_for_a_switch(r
 
 
 def test_out_of_scope_intent_makes_a_direct_answer_need_near_certainty(run_action):
-    """"which phone is better for gaming" reads like the mobile-app topic to the index (p ~0.9); the
+    """ "which phone is better for gaming" reads like the mobile-app topic to the index (p ~0.9); the
     intent classifier says out of scope. The player gets no answer about our app, at most "did you mean"."""
     text = "which phone is better for gaming in general"
     messages, _, _ = run_action(ActionAnswerFaq(), tracker(text, "en", intent="out_of_scope"))
