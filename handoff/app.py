@@ -18,6 +18,7 @@ from handoff.limits import BodyLimit, SlidingWindow
 from handoff.rasa_client import RasaClient
 from handoff.realtime import Broadcaster
 from handoff.routers import ui
+from handoff.validation import CleanUrl
 
 # Only what a page embedding the widget calls crosses origins; the agent, editor and admin APIs
 # are same-origin only (the console is served by the hub itself).
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     origins = [o.strip() for o in settings.hub_cors_origins.split(",") if o.strip()]
     app.add_middleware(WidgetCors, origins=origins)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CleanUrl)
     for module in routers.ALL:
         app.include_router(module.router, responses=errors.RESPONSES)
     app.mount("/static", StaticFiles(directory=ui.WEB_DIR), name="static")

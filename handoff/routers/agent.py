@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import anyio
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from handoff.rasa_client import RasaUnavailable
 from handoff.realtime import authenticated_socket, frames
 from handoff.security import new_token, token_hash, verify_password
 from handoff.serialize import message_out
-from handoff.validation import CleanText
+from handoff.validation import CleanText, RequestBody
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
 
@@ -35,23 +35,23 @@ ConversationId = Path(max_length=64)
 HEARTBEAT_S = 30.0  # a connected console refreshes the agent's presence this often
 
 
-class Login(BaseModel):
+class Login(RequestBody):
     username: CleanText = Field(max_length=64)
     password: str = Field(max_length=256)
 
 
-class AgentMessage(BaseModel):
+class AgentMessage(RequestBody):
     text: CleanText = Field(min_length=1, max_length=4000)
     internal: bool = False
     faq_id: str | None = Field(None, max_length=64)  # the suggestion the agent inserted, if any
 
 
-class Transfer(BaseModel):
+class Transfer(RequestBody):
     agent: str | None = Field(None, max_length=64)  # username; or
     language: str | None = Field(None, pattern="^(fi|sv|ru|tr|en)$")  # back to that language's queue
 
 
-class Presence(BaseModel):
+class Presence(RequestBody):
     presence: str = Field(pattern="^(online|away)$")
 
 

@@ -8,26 +8,26 @@ from pathlib import Path
 
 import yaml
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from bot.language.names import SUPPORTED
 from handoff.audit import record
 from handoff.deps import Hub, current_agent, get_hub
 from handoff.errors import HubError
 from handoff.models import User
-from handoff.validation import CleanText
+from handoff.validation import CleanText, RequestBody
 
 router = APIRouter(prefix="/api/canned", tags=["agent"])
 
 EDITING_ROLES = {"admin", "editor"}
 
 
-class CannedReply(BaseModel):
+class CannedReply(RequestBody):
     title: CleanText = Field(min_length=1, max_length=80)
     text: CleanText = Field(min_length=1, max_length=2000)
 
 
-class CannedReplies(BaseModel):
+class CannedReplies(RequestBody):
     replies: list[CannedReply] = Field(max_length=100)
 
 

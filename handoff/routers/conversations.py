@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Query, Request, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,7 +31,7 @@ from handoff.rasa_client import BotReply, RasaUnavailable
 from handoff.realtime import authenticated_socket, frames
 from handoff.security import new_token, token_hash
 from handoff.serialize import message_out
-from handoff.validation import MAX_ID, CleanText, ClientId, Locale
+from handoff.validation import MAX_ID, CleanText, ClientId, Locale, RequestBody
 
 router = APIRouter(prefix="/api/conversations", tags=["player"])
 
@@ -39,13 +39,13 @@ HUMAN_PAYLOAD = re.compile(r"^/request_human(\{.*\})?$")
 TICKET_STATES = ("bot", "queued")  # not while an agent is in the chat, and once per conversation
 
 
-class NewConversation(BaseModel):
+class NewConversation(RequestBody):
     locale: Locale | None = None
     # The casino's own id of the logged-in player, if the page passes one (export and erasure).
     player_ref: CleanText | None = Field(None, max_length=128)
 
 
-class PlayerMessage(BaseModel):
+class PlayerMessage(RequestBody):
     text: CleanText
     # The title of the quick-reply button the player clicked (``text`` is then its payload):
     # what the player saw, so transcripts show "Withdrawal times", not "/faq{...}".
@@ -53,16 +53,16 @@ class PlayerMessage(BaseModel):
     client_id: ClientId | None = None
 
 
-class ConversationUpdate(BaseModel):
+class ConversationUpdate(RequestBody):
     language: str = Field(pattern="^(fi|sv|ru|tr|en)$")
 
 
-class RatingIn(BaseModel):
+class RatingIn(RequestBody):
     score: int = Field(ge=1, le=5)
     comment: CleanText = Field("", max_length=2000)
 
 
-class TicketIn(BaseModel):
+class TicketIn(RequestBody):
     email: str = Field(pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$", max_length=254)
     text: CleanText = Field(min_length=1, max_length=4000)
 

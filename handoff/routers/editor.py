@@ -16,7 +16,7 @@ from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ from handoff.audit import record
 from handoff.deps import Hub, current_agent, get_hub
 from handoff.errors import HubError
 from handoff.models import Message, User
-from handoff.validation import MAX_ID, CleanText
+from handoff.validation import MAX_ID, CleanText, RequestBody
 
 EDITOR_ROLES = {"editor", "admin"}
 REVIEW_LIMIT = 3000  # most recent bot turns looked at by the review inbox
@@ -42,13 +42,13 @@ def current_editor(agent: User = Depends(current_agent)) -> User:
 router = APIRouter(prefix="/api/editor", tags=["editor"], dependencies=[Depends(current_editor)])
 
 
-class TopicText(BaseModel):
+class TopicText(RequestBody):
     title: CleanText = Field(min_length=1, max_length=120)
     answer: CleanText = Field(min_length=1, max_length=4000)
     questions: list[Annotated[CleanText, Field(min_length=1, max_length=500)]] = Field(min_length=1, max_length=200)
 
 
-class ReviewDecision(BaseModel):
+class ReviewDecision(RequestBody):
     action: str = Field(pattern="^(add|dismiss)$")
     faq_id: str | None = Field(None, max_length=64)
 

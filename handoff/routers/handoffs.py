@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from bot.handoff_client import REASONS
@@ -12,16 +12,17 @@ from handoff import queue
 from handoff.deps import Hub, get_hub, require_service
 from handoff.errors import HubError
 from handoff.models import Conversation
+from handoff.validation import RequestBody
 
 router = APIRouter(prefix="/api/handoffs", tags=["bot intake"], dependencies=[Depends(require_service)])
 
 
-class Suggestion(BaseModel):
+class Suggestion(RequestBody):
     faq_id: str = Field(max_length=64)
     score: float | None = None
 
 
-class HandoffIn(BaseModel):
+class HandoffIn(RequestBody):
     conversation_id: str = Field(max_length=64)
     language: str = Field(max_length=8)
     reason: str = Field(max_length=32)

@@ -340,3 +340,22 @@ def test_only_the_widget_paths_answer_cross_origin(client):
         assert "access-control-allow-origin" not in preflight.headers, path
         plain = client.post(path, json={}, headers={"Origin": page["Origin"]})
         assert "access-control-allow-origin" not in plain.headers, path
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/handoffs", {"conversation_id": "nul\u0000", "language": "fi", "reason": "player_request"}),
+        ("get", "/api/agent/queue?language=nul%00", None),
+        ("get", "/api/admin/players/nul%00/export", None),
+        ("delete", "/api/admin/players/x%01y", None),
+        ("post", "/api/agent/login", {"username": "nul\u0000", "password": "x"}),
+    ],
+    ids=["body-id", "query", "path", "path-control", "login"],
+)
+def test_a_nul_anywhere_in_a_request_is_a_422(client, hub_settings, method, path, body):
+    create_user(hub_settings, "nul-admin", role="admin")
+    headers = SERVICE if "handoffs" in path else login(client, "nul-admin")
+    response = client.request(method.upper(), path, json=body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid request"

@@ -40,3 +40,23 @@ def test_sessions_are_only_opened_by_the_unit_of_work():
         if path.name not in ("db.py", "migrate.py", "env.py") and opened.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_every_request_body_refuses_control_characters_in_any_field():
+    """Each body model inherits ``RequestBody`` (a NUL in an id was a 500 on PostgreSQL)."""
+    import inspect
+
+    from pydantic import BaseModel
+
+    from handoff.validation import RequestBody
+
+    bodies = {
+        param.field_info.annotation
+        for module in ROUTERS
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+        for param in route.dependant.body_params
+        if inspect.isclass(param.field_info.annotation) and issubclass(param.field_info.annotation, BaseModel)
+    }
+    assert len(bodies) > 10
+    assert [body.__name__ for body in bodies if not issubclass(body, RequestBody)] == []
