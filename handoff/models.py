@@ -134,7 +134,7 @@ class AuditEvent(Base):
     at: Mapped[datetime] = mapped_column(default=now, index=True)
     actor: Mapped[str] = mapped_column(String(64))  # a username, or "system"
     action: Mapped[str] = mapped_column(String(32), index=True)
-    target: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    target: Mapped[str | None] = mapped_column(String(200), nullable=True)  # e.g. "player:" + a 128-char ref
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     address: Mapped[str | None] = mapped_column(String(64), nullable=True)
 

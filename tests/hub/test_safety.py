@@ -267,6 +267,18 @@ def test_an_admin_exports_and_erases_a_player(client, hub_settings):
     assert {"erasure", "export", "login"} <= set(actions)
 
 
+def test_the_longest_player_reference_is_exported_erased_and_audited(client, hub_settings):
+    """A 128-character player_ref made the audit target ("player:" + ref) overflow its column: a 500
+    on PostgreSQL, found by the long audit run."""
+    create_user(hub_settings, "root", role="admin")
+    admin, ref = login(client, "root"), "0" * 128
+    assert client.post("/api/conversations", json={"player_ref": ref}).status_code == 201
+    assert client.get(f"/api/admin/players/{ref}/export", headers=admin).status_code == 200
+    assert client.delete(f"/api/admin/players/{ref}", headers=admin).status_code == 200
+    targets = [e["target"] for e in client.get("/api/admin/audit", headers=admin).json()["items"]]
+    assert f"player:{ref}" in targets
+
+
 def test_conversations_past_the_retention_period_are_purged(client):
     hub = client.app.state.hub
     old, _ = new_conversation(client)
