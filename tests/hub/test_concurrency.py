@@ -1,4 +1,4 @@
-"""The hub never freezes: parallel requests on SQLite finish at once and /livez keeps answering.
+"""The hub never freezes: parallel requests finish at once and /livez keeps answering (SQLite and PostgreSQL).
 
 Regression for the lock-up where ten parallel requests held SQLite's write lock while the event
 loop waited for it (every request then waited the 30 s busy timeout, one after another).
@@ -14,7 +14,7 @@ import pytest
 
 from tests.hub.conftest import SERVICE, create_user
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
 async def timed(coro) -> tuple[float, httpx.Response]:
